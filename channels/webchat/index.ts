@@ -1,0 +1,81 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import type { ChannelAdapter } from '../../src/core/channel.js';
+import { Locale, MAX_TEXT_LENGTH, type InboundMessageInput } from '../../src/core/message.js';
+
+/** `POST /api/webchat/sessions` body. */
+export const SessionRequest = z
+  .object({
+    customerId: z.string().min(1).max(100).optional(),
+    signature: z.string().min(1).max(200).optional(),
+    locale: Locale.optional(),
+  })
+  .strict();
+export type SessionRequest = z.infer<typeof SessionRequest>;
+
+const ClientMessageId = z.string().min(1).max(100).regex(/^[\w.:-]+$/, 'letters, digits, _ . : - only');
+
+/** `POST /api/webchat/messages` body: free text or a pressed quick reply. */
+export const MessageRequest = z
+  .object({
+    clientMessageId: ClientMessageId,
+    text: z.string().trim().min(1, 'text is empty').max(MAX_TEXT_LENGTH).optional(),
+    choice: z.string().min(1).max(64).optional(),
+  })
+  .strict()
+  .refine((v) => (v.text === undefined) !== (v.choice === undefined), {
+    message: 'send exactly one of text or choice',
+    path: ['text'],
+  });
+export type MessageRequest = z.infer<typeof MessageRequest>;
+
+/** The HMAC-SHA256 (hex) a host app sends to prove which of its customers opened the chat. */
+export function signCustomerId(customerId: string, secret: string): string {
+  return createHmac('sha256', secret).update(customerId).digest('hex');
+}
+
+/** Constant-time check of a host app's identity signature. */
+export function verifyCustomerSignature(customerId: string, signature: string, secret: string): boolean {
+  const expected = Buffer.from(signCustomerId(customerId, secret), 'hex');
+  const given = Buffer.from(signature, 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** The channel identity a web chat session speaks for. */
+export function webchatExternalId(session: { customerId: string | null; visitorId: string }): string {
+  return session.customerId ? `customer:${session.customerId}` : `visitor:${session.visitorId}`;
+}
+
+/** Turns a web chat request into the core's inbound message. */
+export function toInbound(
+  identity: { externalId: string; customerId: string | null; displayName: string | null },
+  body: MessageRequest,
+  choiceLabel: string | null,
+  locale: Locale | null,
+): InboundMessageInput {
+  const choice = body.choice ?? null;
+  return {
+    channel: 'webchat',
+    // Scoped to the identity, so two browsers can never collide on a client-generated id.
+    externalMessageId: `${identity.externalId}/${body.clientMessageId}`,
+    sender: { externalId: identity.externalId, displayName: identity.displayName, customerId: identity.customerId },
+    text: choice === null ? (body.text ?? '') : (choiceLabel ?? choice),
+    choice,
+    locale,
+  };
+}
+
+/**
+ * Web chat delivery: the message is already in the database, so "sending" means waking the live
+ * streams of that identity (on every instance, through the live hub).
+ */
+export function createWebchatAdapter(publish: (channelIdentityId: string, conversationId: string) => Promise<void>): ChannelAdapter {
+  return {
+    kind: 'webchat',
+    capabilities: { buttons: true, maxTextLength: MAX_TEXT_LENGTH, formatting: 'plain' },
+    async send(message) {
+      await publish(message.recipient.channelIdentityId, message.conversationId);
+      return { ok: true, externalId: null };
+    },
+  };
+}

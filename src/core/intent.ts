@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { Locale } from './message.js';
+
+/** What a consumer wants, as a closed set. */
+export const Intent = z.enum(['account_help', 'refund', 'complaint', 'order_help', 'human', 'other']);
+export type Intent = z.infer<typeof Intent>;
+
+export const ComplaintCategory = z.enum([
+  'hidden_charges',
+  'not_as_described',
+  'coupon_refused',
+  'worse_treatment',
+  'quality_hygiene',
+  'staff_attitude',
+  'shop_closed',
+  'other',
+]);
+export type ComplaintCategory = z.infer<typeof ComplaintCategory>;
+
+/** Values pulled out of the consumer's text. */
+export const IntentSlots = z.object({
+  orderNumber: z.string().nullable().default(null),
+  couponCode: z.string().nullable().default(null),
+  complaintCategory: ComplaintCategory.nullable().default(null),
+  /** yes/no answers to a confirmation, when the text is one. */
+  affirmation: z.enum(['yes', 'no']).nullable().default(null),
+});
+export type IntentSlots = z.infer<typeof IntentSlots>;
+
+export const Sentiment = z.enum(['neutral', 'negative', 'angry']);
+export type Sentiment = z.infer<typeof Sentiment>;
+
+/** The classifier's answer: always a closed intent, a confidence in [0, 1] and where it came from. */
+export const Classification = z.object({
+  intent: Intent,
+  confidence: z.number().min(0).max(1),
+  slots: IntentSlots,
+  sentiment: Sentiment.default('neutral'),
+  language: Locale.nullable().default(null),
+  source: z.enum(['rules', 'llm']),
+});
+export type Classification = z.infer<typeof Classification>;
+
+/** What the classifier may know about where the conversation stands. */
+export interface ClassifyContext {
+  locale: Locale | null;
+  /** The flow step waiting for an answer, if any (e.g. "refund.pick_order"). */
+  step: string | null;
+  /** The last few turns, oldest first, already masked. */
+  recentTurns: { author: 'customer' | 'bot' | 'agent' | 'system'; text: string }[];
+}
+
+/** The intent detection port: the rules lexicon, an LLM, or a cascade of both implement it. */
+export interface IntentClassifier {
+  classify(text: string, context: ClassifyContext): Promise<Classification>;
+}

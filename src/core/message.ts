@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/** The channels kefu talks through. Only channels/ and the composition root care which is which. */
+export const ChannelKind = z.enum(['webchat', 'telegram', 'email']);
+export type ChannelKind = z.infer<typeof ChannelKind>;
+
+export const Locale = z.enum(['zh-Hans', 'zh-Hant', 'en']);
+export type Locale = z.infer<typeof Locale>;
+
+export const Author = z.enum(['customer', 'bot', 'agent', 'system']);
+export type Author = z.infer<typeof Author>;
+
+/** A file that came with a message (photo, document, voice, email attachment). */
+export const Attachment = z.object({
+  kind: z.enum(['image', 'document', 'audio', 'video', 'other']),
+  filename: z.string().nullable(),
+  contentType: z.string().nullable(),
+  size: z.number().int().nonnegative().nullable(),
+  /** Channel-specific handle to fetch it (Telegram file_id, email content-id, storage key). */
+  ref: z.string().nullable(),
+  inline: z.boolean().default(false),
+});
+export type Attachment = z.infer<typeof Attachment>;
+
+export const QuickReply = z.object({ id: z.string().min(1).max(64), label: z.string().min(1).max(200) });
+export type QuickReply = z.infer<typeof QuickReply>;
+
+/** Who sent an inbound message, as the channel knows them. */
+export const Sender = z.object({
+  /** The channel's stable id for this person (Telegram user id, email address, web chat visitor). */
+  externalId: z.string().min(1).max(320),
+  displayName: z.string().max(200).nullable().default(null),
+  /** Set when the channel has already established which customer this is (signed web chat identity). */
+  customerId: z.string().nullable().default(null),
+  phone: z.string().max(40).nullable().default(null),
+  email: z.string().max(320).nullable().default(null),
+});
+export type Sender = z.infer<typeof Sender>;
+
+/** Hints a channel gives for joining an existing conversation (email threading). */
+export const ThreadHint = z.object({
+  conversationToken: z.string().nullable().default(null),
+  inReplyTo: z.array(z.string()).default([]),
+  subject: z.string().nullable().default(null),
+});
+export type ThreadHint = z.infer<typeof ThreadHint>;
+
+/** What every channel adapter turns its input into; the core's only view of the outside world. */
+export const InboundMessage = z.object({
+  channel: ChannelKind,
+  /** The channel's own id for this message: the dedupe key (Telegram update_id, Message-ID, client id). */
+  externalMessageId: z.string().min(1).max(512),
+  sender: Sender,
+  text: z.string(),
+  /** The id of a quick reply the consumer pressed, if any. */
+  choice: z.string().max(64).nullable().default(null),
+  attachments: z.array(Attachment).default([]),
+  locale: Locale.nullable().default(null),
+  thread: ThreadHint.nullable().default(null),
+  /** Recorded but never answered (auto-replies, bounces, edits that need no reply). */
+  silent: z.boolean().default(false),
+  /** The full original (e.g. the whole email with quoted history) kept for agents. */
+  original: z.string().nullable().default(null),
+  receivedAt: z.date().nullable().default(null),
+});
+export type InboundMessage = z.infer<typeof InboundMessage>;
+export type InboundMessageInput = z.input<typeof InboundMessage>;
+
+/** A message the core wants delivered; channel adapters render it for their medium. */
+export interface OutboundMessage {
+  messageId: string;
+  conversationId: string;
+  channel: ChannelKind;
+  recipient: { channelIdentityId: string; externalId: string; displayName: string | null };
+  author: Author;
+  text: string;
+  quickReplies: QuickReply[];
+  locale: Locale;
+  /** Channel threading data stored on the conversation (email Message-IDs, subject). */
+  thread: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/** The longest text a consumer can send in one message. */
+export const MAX_TEXT_LENGTH = 8000;

@@ -1,0 +1,190 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { type ExtractTablesWithRelations, sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import type { DatabaseTarget } from '../config.js';
+import { AppError } from '../core/errors.js';
+import * as schema from './schema.js';
+
+export type Schema = typeof schema;
+/** The drizzle database both drivers share; repositories take this, never a driver type. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+/** A transaction handle, usable wherever a Db is. */
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** Either the database or an open transaction. */
+export type DbOrTx = Db | Tx;
+
+export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../migrations');
+
+/** An open database plus what differs between drivers: closing, and cross-instance notifications. */
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly db: Db;
+  /** Publishes a notification to every instance listening on `channel` (Postgres NOTIFY). */
+  notify(channel: string, payload: string): Promise<void>;
+  /** Subscribes to notifications; returns an unsubscribe function. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** A PGlite data directory dump (from `dumpDataDir`) to start from: the migrated test template. */
+  loadDataDir?: Blob;
+  /** Pool size for PostgreSQL. */
+  maxConnections?: number;
+}
+
+/** Opens the configured database. PGlite directories are locked against a second process. */
+export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<Database> {
+  if (target.kind === 'postgres') return openPostgres(target.url, options);
+  return openPglite(target.dataDir, options);
+}
+
+async function openPostgres(url: string, options: OpenOptions): Promise<Database> {
+  const client = postgres(url, {
+    max: options.maxConnections ?? 10,
+    onnotice: () => {},
+    // Dates stay Date objects; bigints of counters fit in numbers.
+    connect_timeout: 10,
+  });
+  // Drizzle's driver classes share PgDatabase; only their result-type parameter differs.
+  const db: Db = drizzlePostgres(client, { schema }) as unknown as Db;
+  const unlisteners = new Set<() => Promise<void>>();
+  return {
+    kind: 'postgres',
+    db,
+    async notify(channel, payload) {
+      await client`select pg_notify(${channel}, ${payload})`;
+    },
+    async listen(channel, onPayload) {
+      const meta = await client.listen(channel, onPayload);
+      const stop = async () => {
+        unlisteners.delete(stop);
+        await meta.unlisten();
+      };
+      unlisteners.add(stop);
+      return stop;
+    },
+    async close() {
+      for (const stop of [...unlisteners]) await stop().catch(() => {});
+      await client.end({ timeout: 5 });
+    },
+  };
+}
+
+async function openPglite(dataDir: string | null, options: OpenOptions): Promise<Database> {
+  let releaseLock = () => {};
+  let dir: string | undefined;
+  if (dataDir !== null) {
+    dir = resolve(dataDir);
+    mkdirSync(dir, { recursive: true });
+    releaseLock = lockDataDir(dir);
+  }
+  let pg: PGlite;
+  try {
+    pg = new PGlite({ ...(dir ? { dataDir: dir } : {}), ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}) });
+    await pg.waitReady;
+  } catch (err) {
+    releaseLock();
+    throw err;
+  }
+  const db: Db = drizzlePglite(pg, { schema }) as unknown as Db;
+  const listeners = new Map<string, Set<(payload: string) => void>>();
+  return {
+    kind: 'pglite',
+    db,
+    // One process owns an embedded database, so notifications stay in process.
+    async notify(channel, payload) {
+      for (const fn of listeners.get(channel) ?? []) fn(payload);
+    },
+    async listen(channel, onPayload) {
+      const set = listeners.get(channel) ?? new Set();
+      set.add(onPayload);
+      listeners.set(channel, set);
+      return async () => {
+        set.delete(onPayload);
+      };
+    },
+    async close() {
+      try {
+        await pg.close();
+      } finally {
+        releaseLock();
+      }
+    },
+  };
+}
+
+/**
+ * PGlite does not stop two processes opening one data directory (which corrupts it),
+ * so a lock file with our pid guards it; a lock left by a dead process is taken over.
+ */
+function lockDataDir(dir: string): () => void {
+  const lockPath = join(dir, '..', `.${dir.split('/').pop() ?? 'data'}.kefu.lock`);
+  if (existsSync(lockPath)) {
+    const pid = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
+    if (Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) {
+      throw new AppError(
+        'conflict',
+        `The embedded database ${dir} is in use by process ${pid}. Stop it first, or set DATABASE_URL to another directory.`,
+      );
+    }
+  }
+  writeFileSync(lockPath, String(process.pid));
+  return () => {
+    try {
+      if (readFileSync(lockPath, 'utf8') === String(process.pid)) rmSync(lockPath);
+    } catch {
+      // already gone
+    }
+  };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Applies every migration in migrations/ that has not run yet. */
+export async function migrateDatabase(database: Database): Promise<void> {
+  const config = { migrationsFolder: MIGRATIONS_DIR };
+  if (database.kind === 'pglite') {
+    // Both migrators only use the dialect's session API, which the shared Db exposes.
+    await migratePglite(database.db as unknown as Parameters<typeof migratePglite>[0], config);
+  } else {
+    await migratePostgres(database.db as unknown as Parameters<typeof migratePostgres>[0], config);
+  }
+}
+
+/** Number of migration files on disk and applied in the database; equal means ready. */
+export async function migrationStatus(db: Db): Promise<{ expected: number; applied: number }> {
+  const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as {
+    entries: unknown[];
+  };
+  let applied = 0;
+  try {
+    const rows = await db.execute<{ n: number }>(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+    applied = Number(rowsOf<{ n: number }>(rows)[0]?.n ?? 0);
+  } catch {
+    applied = 0;
+  }
+  return { expected: journal.entries.length, applied };
+}
+
+/** Rows of a raw `execute` result, whichever driver produced it. */
+export function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  if (result && typeof result === 'object' && 'rows' in result && Array.isArray(result.rows)) return result.rows as T[];
+  return [];
+}

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { AppError } from '../core/errors.js';
+import type { Logger } from '../logger.js';
+import { errorResponse } from './errors.js';
+import { healthRoutes, type HealthDeps } from './health-routes.js';
+import { webchatRoutes, type WebchatDeps } from './webchat-routes.js';
+import { webchatPage } from './webchat-page.js';
+
+export type AppDeps = HealthDeps & WebchatDeps & { logger: Logger; maxBodyBytes?: number };
+
+export interface AppEnv {
+  Variables: { requestId: string; log: Logger };
+}
+
+/** Builds the HTTP app from its dependencies; no module-level state. */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', async (c, next) => {
+    const requestId = c.req.header('x-request-id')?.slice(0, 100) || randomUUID();
+    const log = deps.logger.child({ requestId });
+    c.set('requestId', requestId);
+    c.set('log', log);
+    c.header('x-request-id', requestId);
+    const started = performance.now();
+    await next();
+    log.info(
+      { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      'request.done',
+    );
+  });
+
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: deps.maxBodyBytes ?? 64 * 1024,
+      onError: (c) =>
+        errorResponse(c, new AppError('payload_too_large', `Request body is larger than ${deps.maxBodyBytes ?? 64 * 1024} bytes`)),
+    }),
+  );
+
+  app.route('/', healthRoutes(deps));
+  app.route('/api/webchat', webchatRoutes(deps));
+  app.get('/', (c) => c.html(webchatPage({ demoMode: deps.demoMode })));
+
+  app.notFound((c) => errorResponse(c, new AppError('not_found', `No route for ${c.req.method} ${c.req.path}`)));
+  app.onError((err, c) => {
+    if (err instanceof AppError) return errorResponse(c, err);
+    if (err instanceof HTTPException) {
+      const code = err.status === 401 ? 'unauthorized' : err.status === 413 ? 'payload_too_large' : 'bad_request';
+      return errorResponse(c, new AppError(code, err.message || 'Bad request'));
+    }
+    c.get('log')?.error({ err }, 'request.failed');
+    return errorResponse(c, new AppError('internal', 'Internal error; it has been logged'));
+  });
+  return app;
+}

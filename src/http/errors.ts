@@ -1,0 +1,47 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { z } from 'zod';
+import { AppError, type ErrorCode } from '../core/errors.js';
+
+const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+  bad_request: 400,
+  validation_failed: 422,
+  payload_too_large: 413,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  rate_limited: 429,
+  unavailable: 503,
+  internal: 500,
+};
+
+/** The JSON error body used everywhere: `{error: {code, message, details?}}`. */
+export function errorResponse(c: Context, err: AppError) {
+  const body = { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
+  return c.json(body, STATUS[err.code]);
+}
+
+/** Turns a zod error into field-level details a client can show. */
+export function validationError(error: z.ZodError, what = 'request body'): AppError {
+  const details = error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
+  const first = details[0];
+  return new AppError(
+    'validation_failed',
+    `Invalid ${what}${first ? `: ${first.path} ${first.message}` : ''}`,
+    details,
+  );
+}
+
+/** Reads and validates a JSON body, with clear errors for malformed JSON and wrong fields. */
+export async function parseJson<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+  let raw: unknown;
+  try {
+    raw = await c.req.json();
+  } catch {
+    throw new AppError('bad_request', 'Request body is not valid JSON');
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw validationError(parsed.error);
+  return parsed.data;
+}

@@ -1,0 +1,266 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { and, asc, desc, eq, gt, inArray, isNotNull, ne, or } from 'drizzle-orm';
+import { Hono, type Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { z } from 'zod';
+import {
+  MessageRequest,
+  SessionRequest,
+  toInbound,
+  verifyCustomerSignature,
+  webchatExternalId,
+} from '../../channels/webchat/index.js';
+import { AppError } from '../core/errors.js';
+import type { Locale } from '../core/message.js';
+import type { Clock } from '../core/ports.js';
+import type { Db } from '../db/client.js';
+import { channelIdentities, conversations, customers, messages, webchatSessions } from '../db/schema.js';
+import type { ReceiveResult } from '../inbox/receive.js';
+import type { InboundMessageInput } from '../core/message.js';
+import type { LiveHub } from '../inbox/live-hub.js';
+import { parseJson } from './errors.js';
+
+export interface WebchatDeps {
+  db: Db;
+  clock: Clock;
+  hub: LiveHub;
+  demoMode: boolean;
+  identitySecret: string | undefined;
+  /** Stores a message durably and schedules the bot; resolves once it is stored. */
+  receive(inbound: InboundMessageInput): Promise<ReceiveResult>;
+  sessionTtlMs?: number;
+}
+
+interface Session {
+  id: string;
+  channelIdentityId: string;
+  externalId: string;
+  customerId: string;
+  displayName: string | null;
+  locale: Locale | null;
+}
+
+const HISTORY_LIMIT = 200;
+const Cursor = z.coerce.number().int().nonnegative();
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** The web chat JSON API: sessions, messages (send + history) and a live SSE stream. */
+export function webchatRoutes(deps: WebchatDeps): Hono {
+  const app = new Hono();
+  const ttl = deps.sessionTtlMs ?? 30 * 24 * 3600_000;
+
+  // Demo mode only: the customers a visitor may chat as, for the picker on the demo page.
+  app.get('/demo-customers', async (c) => {
+    if (!deps.demoMode) throw new AppError('not_found', 'Demo customers are available in demo mode only');
+    const rows = await deps.db
+      .select({ id: customers.id, name: customers.name, locale: customers.locale, firstTimeUser: customers.firstTimeUser })
+      .from(customers)
+      .where(eq(customers.guest, false))
+      .orderBy(desc(customers.firstTimeUser), asc(customers.createdAt), asc(customers.phone))
+      .limit(50);
+    return c.json({ customers: rows });
+  });
+
+  app.post('/sessions', async (c) => {
+    const body = await parseJson(c, SessionRequest);
+    let customerId: string | null = null;
+    if (body.customerId !== undefined) {
+      if (deps.identitySecret) {
+        if (!body.signature || !verifyCustomerSignature(body.customerId, body.signature, deps.identitySecret)) {
+          throw new AppError('unauthorized', 'signature does not match customerId');
+        }
+      } else if (!deps.demoMode) {
+        throw new AppError('bad_request', 'customerId needs WEBCHAT_IDENTITY_SECRET to be configured on the server');
+      }
+      const [customer] = z.uuid().safeParse(body.customerId).success
+        ? await deps.db.select({ id: customers.id }).from(customers).where(eq(customers.id, body.customerId)).limit(1)
+        : [];
+      if (!customer) throw new AppError('not_found', `customer ${body.customerId} not found`);
+      customerId = customer.id;
+    }
+    const now = deps.clock.now();
+    const externalId = webchatExternalId({ customerId, visitorId: randomUUID() });
+    const identityId = await deps.db.transaction(async (tx) => {
+      const [existing] = await tx
+        .select({ id: channelIdentities.id })
+        .from(channelIdentities)
+        .where(and(eq(channelIdentities.channel, 'webchat'), eq(channelIdentities.externalId, externalId)))
+        .limit(1);
+      if (existing) return existing.id;
+      const owner =
+        customerId ??
+        (await tx.insert(customers).values({ guest: true, locale: body.locale ?? 'zh-Hans' }).returning({ id: customers.id }))[0]?.id;
+      if (!owner) throw new Error('guest insert returned no row');
+      const [identity] = await tx
+        .insert(channelIdentities)
+        .values({ customerId: owner, channel: 'webchat', externalId, lastSeenAt: now })
+        .onConflictDoUpdate({ target: [channelIdentities.channel, channelIdentities.externalId], set: { lastSeenAt: now } })
+        .returning({ id: channelIdentities.id });
+      if (!identity) throw new Error('identity insert returned no row');
+      return identity.id;
+    });
+    const token = `wc_${randomBytes(32).toString('base64url')}`;
+    const [session] = await deps.db
+      .insert(webchatSessions)
+      .values({
+        tokenHash: hashToken(token),
+        channelIdentityId: identityId,
+        locale: body.locale ?? null,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + ttl),
+      })
+      .returning({ id: webchatSessions.id });
+    if (!session) throw new Error('session insert returned no row');
+    return c.json({ sessionId: session.id, token }, 201);
+  });
+
+  app.post('/messages', async (c) => {
+    const session = await authenticate(deps, c);
+    const body = await parseJson(c, MessageRequest);
+    const choiceLabel = body.choice === undefined ? null : await findChoiceLabel(deps.db, session, body.choice);
+    const result = await deps.receive(toInbound(session, body, choiceLabel, session.locale));
+    return c.json({ messageId: result.messageId, duplicate: result.duplicate }, 202);
+  });
+
+  app.get('/messages', async (c) => {
+    const session = await authenticate(deps, c);
+    const after = parseCursor(c.req.query('after'));
+    const page = await history(deps.db, session, after);
+    return c.json({ messages: page.messages.map(publicMessage), cursor: String(page.cursor) });
+  });
+
+  app.get('/events', async (c) => {
+    const session = await authenticate(deps, c);
+    let cursor = parseCursor(c.req.header('last-event-id') ?? c.req.query('after'));
+    return streamSSE(c, async (stream) => {
+      let wake: (() => void) | null = null;
+      let pending = true; // send the backlog first
+      const unsubscribe = deps.hub.subscribe((event) => {
+        if (event.channelIdentityId !== session.channelIdentityId) return;
+        pending = true;
+        wake?.();
+      });
+      stream.onAbort(() => {
+        unsubscribe();
+        wake?.();
+      });
+      try {
+        while (!stream.aborted) {
+          if (pending) {
+            pending = false;
+            const page = await history(deps.db, session, cursor);
+            for (const message of page.messages) {
+              await stream.writeSSE({ id: String(message.seq), event: 'message', data: JSON.stringify(publicMessage(message)) });
+            }
+            cursor = page.cursor;
+            if (page.messages.length === HISTORY_LIMIT) pending = true;
+            continue;
+          }
+          // Sleep until an event arrives or 25 s pass (then send a keep-alive comment).
+          const woke = await new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => resolve(false), 25_000);
+            wake = () => {
+              clearTimeout(timer);
+              resolve(true);
+            };
+          });
+          wake = null;
+          if (!woke && !stream.aborted) await stream.write(': keep-alive\n\n');
+        }
+      } finally {
+        unsubscribe();
+      }
+    });
+  });
+
+  return app;
+}
+
+function parseCursor(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 0;
+  const parsed = Cursor.safeParse(raw);
+  if (!parsed.success) throw new AppError('bad_request', 'after must be a cursor returned by this API');
+  return parsed.data;
+}
+
+async function authenticate(deps: WebchatDeps, c: Context): Promise<Session> {
+  const header = c.req.header('authorization');
+  // EventSource cannot send headers, so the stream also accepts ?token=.
+  const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : c.req.query('token');
+  if (!token) throw new AppError('unauthorized', 'Missing session token (Authorization: Bearer <token>)');
+  const [row] = await deps.db
+    .select({
+      id: webchatSessions.id,
+      expiresAt: webchatSessions.expiresAt,
+      locale: webchatSessions.locale,
+      channelIdentityId: channelIdentities.id,
+      externalId: channelIdentities.externalId,
+      customerId: channelIdentities.customerId,
+      displayName: channelIdentities.displayName,
+    })
+    .from(webchatSessions)
+    .innerJoin(channelIdentities, eq(channelIdentities.id, webchatSessions.channelIdentityId))
+    .where(eq(webchatSessions.tokenHash, hashToken(token)))
+    .limit(1);
+  if (!row || row.expiresAt <= deps.clock.now()) throw new AppError('unauthorized', 'Session token is invalid or expired');
+  return row;
+}
+
+/** The label of a quick reply the bot offered most recently, to keep the transcript readable. */
+async function findChoiceLabel(db: Db, session: Session, choice: string): Promise<string | null> {
+  const [last] = await db
+    .select({ quickReplies: messages.quickReplies })
+    .from(messages)
+    .innerJoin(conversations, eq(conversations.id, messages.conversationId))
+    .where(and(eq(conversations.channelIdentityId, session.channelIdentityId), isNotNull(messages.quickReplies)))
+    .orderBy(desc(messages.seq))
+    .limit(1);
+  return last?.quickReplies?.find((q) => q.id === choice)?.label ?? null;
+}
+
+type HistoryRow = Awaited<ReturnType<typeof historyRows>>[number];
+
+function historyRows(db: Db, session: Session, after: number) {
+  return db
+    .select({
+      id: messages.id,
+      seq: messages.seq,
+      author: messages.author,
+      text: messages.text,
+      quickReplies: messages.quickReplies,
+      createdAt: messages.createdAt,
+    })
+    .from(messages)
+    .where(
+      and(
+        inArray(
+          messages.conversationId,
+          db.select({ id: conversations.id }).from(conversations).where(eq(conversations.channelIdentityId, session.channelIdentityId)),
+        ),
+        gt(messages.seq, after),
+        ne(messages.direction, 'internal'),
+        // Outgoing messages appear once the outbox delivered them.
+        or(eq(messages.direction, 'in'), eq(messages.deliveryStatus, 'sent')),
+      ),
+    )
+    .orderBy(asc(messages.seq))
+    .limit(HISTORY_LIMIT);
+}
+
+async function history(db: Db, session: Session, after: number) {
+  const rows = await historyRows(db, session, after);
+  const last = rows.at(-1);
+  return { messages: rows, cursor: last ? last.seq : after };
+}
+
+function publicMessage(m: HistoryRow) {
+  return {
+    id: m.id,
+    author: m.author,
+    text: m.text,
+    ...(m.quickReplies && m.quickReplies.length > 0 ? { quickReplies: m.quickReplies } : {}),
+    createdAt: m.createdAt.toISOString(),
+  };
+}
+

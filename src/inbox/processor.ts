@@ -1,0 +1,168 @@
+import { and, asc, eq, isNull, lt, or } from 'drizzle-orm';
+import type { Clock } from '../core/ports.js';
+import type { Db } from '../db/client.js';
+import { conversations, messages } from '../db/schema.js';
+import type { Logger } from '../logger.js';
+import type { Reply, Responder, TurnResult } from './responder.js';
+import { writeReplies } from './write-replies.js';
+
+export interface ProcessorDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  responder: Responder;
+  /** Called after replies were committed to the outbox, to deliver them without waiting for a poll. */
+  onOutbox?: () => void;
+  /** Called after a conversation changed (for live views). */
+  onChange?: (conversationId: string) => void;
+  /** How long one processor may hold a conversation before another instance may take over. */
+  leaseMs?: number;
+}
+
+/**
+ * Runs the responder for stored inbound messages, one conversation at a time: a lease on the
+ * conversation row keeps two messages of one conversation from ever being processed concurrently,
+ * across instances too. A crash leaves the message unprocessed; `sweep` picks it up again.
+ */
+export class Processor {
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private readonly leaseMs: number;
+
+  constructor(private readonly deps: ProcessorDeps) {
+    this.leaseMs = deps.leaseMs ?? 30_000;
+  }
+
+  /** Processes the conversation's pending messages soon; returns when this instance is done with it. */
+  schedule(conversationId: string): Promise<void> {
+    const running = this.inFlight.get(conversationId);
+    if (running) {
+      this.again.add(conversationId);
+      return running;
+    }
+    const run = (async () => {
+      try {
+        do {
+          this.again.delete(conversationId);
+          await this.processConversation(conversationId);
+        } while (this.again.has(conversationId));
+      } catch (err) {
+        this.deps.logger.error({ err, conversationId }, 'conversation.process_failed');
+      } finally {
+        this.inFlight.delete(conversationId);
+      }
+    })();
+    this.inFlight.set(conversationId, run);
+    return run;
+  }
+
+  /** Finds conversations with unprocessed messages and no live lease (after a crash or restart). */
+  async sweep(limit = 50): Promise<number> {
+    const now = this.deps.clock.now();
+    const rows = await this.deps.db
+      .selectDistinct({ id: messages.conversationId })
+      .from(messages)
+      .innerJoin(conversations, eq(conversations.id, messages.conversationId))
+      .where(
+        and(
+          eq(messages.direction, 'in'),
+          isNull(messages.processedAt),
+          or(isNull(conversations.processingUntil), lt(conversations.processingUntil, now)),
+        ),
+      )
+      .limit(limit);
+    await Promise.all(rows.map((r) => this.schedule(r.id)));
+    return rows.length;
+  }
+
+  /** Resolves when nothing is in flight (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  private async processConversation(conversationId: string): Promise<void> {
+    const { db, clock } = this.deps;
+    const now = clock.now();
+    const [leased] = await db
+      .update(conversations)
+      .set({ processingUntil: new Date(now.getTime() + this.leaseMs) })
+      .where(
+        and(
+          eq(conversations.id, conversationId),
+          or(isNull(conversations.processingUntil), lt(conversations.processingUntil, now)),
+        ),
+      )
+      .returning({ id: conversations.id });
+    if (!leased) return; // another processor holds it and will see our message
+    try {
+      while (await this.processNext(conversationId)) {
+        // one message per transaction, in order
+      }
+    } finally {
+      await db.update(conversations).set({ processingUntil: null }).where(eq(conversations.id, conversationId));
+    }
+    // A message stored while we released the lease would otherwise wait for the next sweep.
+    const [late] = await db
+      .select({ id: messages.id })
+      .from(messages)
+      .where(and(eq(messages.conversationId, conversationId), eq(messages.direction, 'in'), isNull(messages.processedAt)))
+      .limit(1);
+    if (late) this.again.add(conversationId);
+  }
+
+  /** Processes the oldest pending message; false when there is none. */
+  private async processNext(conversationId: string): Promise<boolean> {
+    const { db, clock, logger, responder } = this.deps;
+    const [message] = await db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.conversationId, conversationId), eq(messages.direction, 'in'), isNull(messages.processedAt)))
+      .orderBy(asc(messages.seq))
+      .limit(1);
+    if (!message) return false;
+    const now = clock.now();
+    let wrote = 0;
+    try {
+      wrote = await db.transaction(async (tx) => {
+        const [conversation] = await tx.select().from(conversations).where(eq(conversations.id, conversationId)).for('update');
+        if (!conversation) throw new Error(`conversation ${conversationId} vanished`);
+        const result: TurnResult = await responder.respond({ tx, conversation, message, now });
+        const ids = await writeReplies(tx, conversation, result.replies, now);
+        const patch = result.patch ?? {};
+        await tx
+          .update(conversations)
+          .set({ ...patch, updatedAt: now, ...(ids.length > 0 ? { lastMessageAt: now } : {}) })
+          .where(eq(conversations.id, conversationId));
+        await tx.update(messages).set({ processedAt: now }).where(eq(messages.id, message.id));
+        return ids.length;
+      });
+      logger.debug({ conversationId, messageId: message.id, replies: wrote }, 'message.processed');
+    } catch (err) {
+      // A failing turn must not lose the message or loop forever: apologise and move on.
+      logger.error({ err, conversationId, messageId: message.id }, 'message.process_failed');
+      wrote = await db.transaction(async (tx) => {
+        const [conversation] = await tx.select().from(conversations).where(eq(conversations.id, conversationId)).for('update');
+        if (!conversation) return 0;
+        const apology: Reply = { author: 'system', text: apologyText(conversation.locale) };
+        const ids = await writeReplies(tx, conversation, [apology], now);
+        await tx.update(messages).set({ processedAt: now, deliveryError: errorText(err) }).where(eq(messages.id, message.id));
+        return ids.length;
+      });
+    }
+    if (wrote > 0) this.deps.onOutbox?.();
+    this.deps.onChange?.(conversationId);
+    return true;
+  }
+}
+
+function errorText(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).slice(0, 500);
+}
+
+function apologyText(locale: string): string {
+  // The one fixed string outside flows/: it is used when loading or running the flows failed.
+  if (locale === 'en') return 'Sorry, something went wrong on our side. Please try again, or type "agent" to reach a person.';
+  if (locale === 'zh-Hant') return '抱歉，系統出了點問題。請再試一次，或輸入「人工」聯絡客服。';
+  return '抱歉，系统出了点问题。请再试一次，或输入“人工”联系客服。';
+}
+

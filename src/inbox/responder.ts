@@ -1,0 +1,40 @@
+import type { Locale, QuickReply } from '../core/message.js';
+import type { Tx } from '../db/client.js';
+import type { Conversation, Message } from '../db/schema.js';
+
+/** One message the bot (or the system) wants to send in reply. */
+export interface Reply {
+  author?: 'bot' | 'system';
+  text: string;
+  quickReplies?: QuickReply[];
+}
+
+/** Changes to the conversation that the turn decided. */
+export interface ConversationPatch {
+  state?: Record<string, unknown>;
+  flowId?: string | null;
+  flowVersion?: string | null;
+  locale?: Locale;
+  priority?: number;
+  status?: Conversation['status'];
+}
+
+export interface TurnInput {
+  tx: Tx;
+  conversation: Conversation;
+  message: Message;
+  now: Date;
+}
+
+export interface TurnResult {
+  replies: Reply[];
+  patch?: ConversationPatch;
+}
+
+/**
+ * Decides the answer to one inbound message inside the transaction that stores it; the flow
+ * engine implements this. Whatever it writes through `tx` commits together with its replies.
+ */
+export interface Responder {
+  respond(input: TurnInput): Promise<TurnResult>;
+}
