@@ -9,6 +9,7 @@ import { DEMO_SENIOR_CUSTOMER_ID, isDatabaseEmpty, seedDemoData } from './db/see
 import { createLogger, silentLogger } from './logger.js';
 import { startServer } from './main.js';
 import { createService } from './service.js';
+import { commandRegistrars } from './cli/index.js';
 
 function config(): Config {
   return loadConfig();
@@ -122,6 +123,9 @@ program
       await service.stop();
     }
   });
+
+// Feature commands register themselves from src/cli/<name>.ts.
+for (const register of commandRegistrars) register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {

@@ -94,7 +94,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       return result;
     };
 
+    // Feature routes (channels' webhooks, console, admin) are added here.
+    const mounts: { path: string; app: Hono<any> }[] = [];
+
     const app = createApp({
+      mounts,
       db,
       clock,
       hub,

@@ -9,7 +9,13 @@ import { healthRoutes, type HealthDeps } from './health-routes.js';
 import { webchatRoutes, type WebchatDeps } from './webchat-routes.js';
 import { webchatPage } from './webchat-page.js';
 
-export type AppDeps = HealthDeps & WebchatDeps & { logger: Logger; maxBodyBytes?: number };
+export type AppDeps = HealthDeps &
+  WebchatDeps & {
+    logger: Logger;
+    maxBodyBytes?: number;
+    /** Feature routes (channels' webhooks, console, admin) mounted at their path. */
+    mounts?: { path: string; app: Hono<any> }[];
+  };
 
 export interface AppEnv {
   Variables: { requestId: string; log: Logger };
@@ -44,6 +50,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.route('/', healthRoutes(deps));
   app.route('/api/webchat', webchatRoutes(deps));
+  for (const mount of deps.mounts ?? []) app.route(mount.path, mount.app);
   app.get('/', (c) => c.html(webchatPage({ demoMode: deps.demoMode })));
 
   app.notFound((c) => errorResponse(c, new AppError('not_found', `No route for ${c.req.method} ${c.req.path}`)));

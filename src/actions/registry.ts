@@ -1,0 +1,33 @@
+import type { z } from 'zod';
+import type { Locale } from '../core/message.js';
+import type { Clock } from '../core/ports.js';
+import type { Tx } from '../db/client.js';
+
+/** What every action gets: the turn's transaction (so its writes commit with the bot's replies) and who is asking. */
+export interface ActionContext {
+  tx: Tx;
+  now: Date;
+  clock: Clock;
+  customerId: string;
+  conversationId: string;
+  locale: Locale;
+}
+
+/** An action's answer: a closed outcome the flow branches on, and data the flow may show. */
+export interface ActionResult<TOutcome extends string = string> {
+  outcome: TOutcome;
+  data: Record<string, unknown>;
+}
+
+/** A domain action the flows may call by name (`orders.recent`, `refund.submit`, …). */
+export interface ActionDef<TInput = unknown, TOutcome extends string = string> {
+  name: string;
+  /** Validates the input the flow passes (slot values). */
+  input: z.ZodType<TInput>;
+  /** Every outcome it can return; `kefu flows check` verifies flows branch only on these. */
+  outcomes: readonly TOutcome[];
+  run(ctx: ActionContext, input: TInput): Promise<ActionResult<TOutcome>>;
+}
+
+/** The actions available to flows, by name. */
+export type ActionRegistry = ReadonlyMap<string, ActionDef<unknown, string>>;
