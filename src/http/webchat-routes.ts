@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gt, inArray, isNotNull, ne, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, min, ne, or, sql } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
@@ -15,9 +15,11 @@ import type { Locale } from '../core/message.js';
 import type { Clock } from '../core/ports.js';
 import type { Db } from '../db/client.js';
 import { channelIdentities, conversations, customers, messages, webchatSessions } from '../db/schema.js';
+import { DEMO_SENIOR_CUSTOMER_ID } from '../db/seed.js';
 import type { ReceiveResult } from '../inbox/receive.js';
 import type { InboundMessageInput } from '../core/message.js';
 import type { LiveHub } from '../inbox/live-hub.js';
+import type { AppEnv } from './app.js';
 import { parseJson } from './errors.js';
 
 export interface WebchatDeps {
@@ -46,18 +48,30 @@ const Cursor = z.coerce.number().int().nonnegative();
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** The web chat JSON API: sessions, messages (send + history) and a live SSE stream. */
-export function webchatRoutes(deps: WebchatDeps): Hono {
-  const app = new Hono();
+export function webchatRoutes(deps: WebchatDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   const ttl = deps.sessionTtlMs ?? 30 * 24 * 3600_000;
 
   // Demo mode only: the customers a visitor may chat as, for the picker on the demo page.
   app.get('/demo-customers', async (c) => {
     if (!deps.demoMode) throw new AppError('not_found', 'Demo customers are available in demo mode only');
     const rows = await deps.db
-      .select({ id: customers.id, name: customers.name, locale: customers.locale, firstTimeUser: customers.firstTimeUser })
+      .select({
+        id: customers.id,
+        name: customers.name,
+        locale: customers.locale,
+        birthYear: customers.birthYear,
+        firstTimeUser: customers.firstTimeUser,
+      })
       .from(customers)
       .where(eq(customers.guest, false))
-      .orderBy(desc(customers.firstTimeUser), asc(customers.createdAt), asc(customers.phone))
+      // The demo's featured senior first-time user leads the picker.
+      .orderBy(
+        desc(sql`${customers.id} = ${DEMO_SENIOR_CUSTOMER_ID}`),
+        desc(customers.firstTimeUser),
+        asc(customers.createdAt),
+        asc(customers.phone),
+      )
       .limit(50);
     return c.json({ customers: rows });
   });
@@ -136,6 +150,9 @@ export function webchatRoutes(deps: WebchatDeps): Hono {
     return streamSSE(c, async (stream) => {
       let wake: (() => void) | null = null;
       let pending = true; // send the backlog first
+      // While a reply is still being delivered the cursor stays before it, so pages can repeat
+      // messages this stream already wrote: remember them until the cursor has passed them.
+      const written = new Map<string, number>();
       const unsubscribe = deps.hub.subscribe((event) => {
         if (event.channelIdentityId !== session.channelIdentityId) return;
         pending = true;
@@ -151,10 +168,16 @@ export function webchatRoutes(deps: WebchatDeps): Hono {
             pending = false;
             const page = await history(deps.db, session, cursor);
             for (const message of page.messages) {
-              await stream.writeSSE({ id: String(message.seq), event: 'message', data: JSON.stringify(publicMessage(message)) });
+              if (written.has(message.id)) continue;
+              written.set(message.id, message.seq);
+              // The event id is where a reconnect resumes: never past an undelivered reply.
+              const id = String(Math.min(message.seq, page.cursor));
+              await stream.writeSSE({ id, event: 'message', data: JSON.stringify(publicMessage(message)) });
             }
+            const advanced = page.cursor > cursor;
             cursor = page.cursor;
-            if (page.messages.length === HISTORY_LIMIT) pending = true;
+            for (const [id, seq] of written) if (seq <= cursor) written.delete(id);
+            if (page.messages.length === HISTORY_LIMIT && advanced) pending = true;
             continue;
           }
           // Sleep until an event arrives or 25 s pass (then send a keep-alive comment).
@@ -171,6 +194,10 @@ export function webchatRoutes(deps: WebchatDeps): Hono {
       } finally {
         unsubscribe();
       }
+    }, async (err, stream) => {
+      // Hono would print to the console. A stream whose client left (or a service stopping) needs
+      // no report; otherwise log it, and the client reconnects from its last event id.
+      if (!stream.aborted) c.get('log')?.warn({ err }, 'webchat.stream_failed');
     });
   });
 
@@ -234,10 +261,7 @@ function historyRows(db: Db, session: Session, after: number) {
     .from(messages)
     .where(
       and(
-        inArray(
-          messages.conversationId,
-          db.select({ id: conversations.id }).from(conversations).where(eq(conversations.channelIdentityId, session.channelIdentityId)),
-        ),
+        inArray(messages.conversationId, identityConversations(db, session)),
         gt(messages.seq, after),
         ne(messages.direction, 'internal'),
         // Outgoing messages appear once the outbox delivered them.
@@ -248,10 +272,37 @@ function historyRows(db: Db, session: Session, after: number) {
     .limit(HISTORY_LIMIT);
 }
 
+/**
+ * A page of history and the cursor to continue from. Outgoing messages become visible only once
+ * delivered, which can be after later messages were shown; so the cursor never passes a reply
+ * still pending delivery (the next page may repeat messages after it: clients dedupe by id).
+ */
 async function history(db: Db, session: Session, after: number) {
+  // Undelivered first: a reply delivered between the two reads is then still in `rows`.
+  const undelivered = await firstUndelivered(db, session, after);
   const rows = await historyRows(db, session, after);
   const last = rows.at(-1);
-  return { messages: rows, cursor: last ? last.seq : after };
+  const end = last ? last.seq : after;
+  return { messages: rows, cursor: undelivered === null ? end : Math.max(after, Math.min(end, undelivered - 1)) };
+}
+
+async function firstUndelivered(db: Db, session: Session, after: number): Promise<number | null> {
+  const [row] = await db
+    .select({ seq: min(messages.seq) })
+    .from(messages)
+    .where(
+      and(
+        inArray(messages.conversationId, identityConversations(db, session)),
+        gt(messages.seq, after),
+        eq(messages.direction, 'out'),
+        eq(messages.deliveryStatus, 'pending'),
+      ),
+    );
+  return row?.seq === null || row?.seq === undefined ? null : Number(row.seq);
+}
+
+function identityConversations(db: Db, session: Session) {
+  return db.select({ id: conversations.id }).from(conversations).where(eq(conversations.channelIdentityId, session.channelIdentityId));
 }
 
 function publicMessage(m: HistoryRow) {

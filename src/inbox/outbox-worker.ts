@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { ChannelAdapter, SendResult } from '../core/channel.js';
 import type { ChannelKind, Locale, OutboundMessage, QuickReply } from '../core/message.js';
 import type { Clock } from '../core/ports.js';
@@ -13,8 +13,11 @@ export interface OutboxWorkerDeps {
   adapters: Partial<Record<ChannelKind, ChannelAdapter>>;
   maxAttempts: number;
   pollMs: number;
-  /** Called after a message's delivery state changed (for live views). */
-  onDelivered?: (conversationId: string) => void;
+  /**
+   * Called after a message's delivery state was committed (for live views: an outgoing message
+   * becomes visible only now, so a notification sent from inside `send` can arrive too early).
+   */
+  onDelivered?: (conversationId: string, channelIdentityId: string | null) => void;
   batchSize?: number;
   /** How long a claimed row stays invisible to other workers. */
   claimMs?: number;
@@ -66,6 +69,17 @@ export class OutboxWorker {
       return;
     }
     if (!this.stopped) this.schedule(0);
+  }
+
+  /**
+   * Releases every claim. Only for a database no other process can use (embedded PGlite behind its
+   * directory lock): rows claimed by a killed process would otherwise wait out the claim.
+   */
+  async releaseAllClaims(): Promise<void> {
+    await this.deps.db
+      .update(outbox)
+      .set({ lockedUntil: null })
+      .where(and(eq(outbox.status, 'pending'), isNotNull(outbox.lockedUntil)));
   }
 
   /** Runs delivery passes until nothing is due (tests and `kefu chat`). */
@@ -190,7 +204,7 @@ export class OutboxWorker {
       });
       log.warn({ channel: row.channel, attempts: row.attempts, error: result.error, giveUp }, giveUp ? 'outbox.failed' : 'outbox.retry');
     }
-    this.deps.onDelivered?.(row.conversation_id);
+    this.deps.onDelivered?.(row.conversation_id, identityId);
   }
 
   private async load(row: ClaimedRow): Promise<{ message: OutboundMessage; unreachable: boolean; identityId: string } | null> {

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, lt, or } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, isNull, lt, or } from 'drizzle-orm';
 import type { Clock } from '../core/ports.js';
 import type { Db } from '../db/client.js';
 import { conversations, messages } from '../db/schema.js';
@@ -75,6 +75,14 @@ export class Processor {
     return rows.length;
   }
 
+  /**
+   * Drops every conversation lease. Only for a database no other process can use (embedded PGlite
+   * behind its directory lock): leases left by a killed process would otherwise delay its messages.
+   */
+  async releaseAllLeases(): Promise<void> {
+    await this.deps.db.update(conversations).set({ processingUntil: null }).where(isNotNull(conversations.processingUntil));
+  }
+
   /** Resolves when nothing is in flight (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
@@ -123,10 +131,15 @@ export class Processor {
     const now = clock.now();
     let wrote = 0;
     try {
+      let prepared: unknown;
+      if (responder.prepare) {
+        const [current] = await db.select().from(conversations).where(eq(conversations.id, conversationId));
+        if (current) prepared = await responder.prepare({ conversation: current, message, now });
+      }
       wrote = await db.transaction(async (tx) => {
         const [conversation] = await tx.select().from(conversations).where(eq(conversations.id, conversationId)).for('update');
         if (!conversation) throw new Error(`conversation ${conversationId} vanished`);
-        const result: TurnResult = await responder.respond({ tx, conversation, message, now });
+        const result: TurnResult = await responder.respond({ tx, conversation, message, now, prepared });
         const ids = await writeReplies(tx, conversation, result.replies, now);
         const patch = result.patch ?? {};
         await tx
