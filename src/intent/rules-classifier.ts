@@ -1,0 +1,255 @@
+import { hanScriptCounts, toSimplified } from '../core/han-variants.js';
+import type { Classification, ClassifyContext, ComplaintCategory, Intent, IntentClassifier, Sentiment } from '../core/intent.js';
+import { detectLocale } from '../core/locale.js';
+import type { Locale } from '../core/message.js';
+import { type CueGroup, type Lexicon, SCORED_INTENTS } from './lexicon.js';
+
+/** At or above this confidence the rules answer alone; below it the cascade asks the LLM. */
+export const CONFIDENT_THRESHOLD = 0.75;
+
+/** Whether a classification is sure enough to act on without asking the LLM. */
+export function confidentEnough(result: Classification): boolean {
+  return result.confidence >= CONFIDENT_THRESHOLD;
+}
+
+// Scores saturate: one strong cue (weight 4) reaches the threshold on its own, weak cues add up.
+const SATURATION = 2.5;
+// A "person" score this high wins over everything else: asking for a human is always honoured.
+const HUMAN_DECISIVE = 4;
+// Confidence of answers that need no scoring: a bare order number or coupon code, a bare yes/no.
+const BARE_ANSWER = 0.9;
+// Nothing matched: say `other`, but not confidently, so the LLM gets a look.
+const NOTHING_MATCHED = 0.3;
+// A code in a sentence that names no intent: probably about that order.
+const CODE_IN_SENTENCE = 0.55;
+
+type ScoredIntent = (typeof SCORED_INTENTS)[number];
+
+interface CompiledGroup {
+  weight: number;
+  matches(normalised: string, raw: string): boolean;
+}
+
+interface CompiledLexicon {
+  intents: Record<ScoredIntent, CompiledGroup[]>;
+  categories: (CompiledGroup & { category: ComplaintCategory })[];
+  anger: CompiledGroup[];
+  negative: CompiledGroup[];
+  yes: string[];
+  no: string[];
+  tails: string[];
+}
+
+/** The deterministic, synchronous lexicon classifier: the first stage of intent detection and its fallback. */
+export function createRulesClassifier(lexicon: Lexicon): IntentClassifier & { classifySync(text: string, context?: ClassifyContext | null): Classification } {
+  const compiled = compileLexicon(lexicon);
+  const classifySync = (text: string, context: ClassifyContext | null = null): Classification => classifyText(compiled, text, context);
+  return {
+    classifySync,
+    classify: async (text, context) => classifySync(text, context),
+  };
+}
+
+/** Full-width to half-width, case-folded, Traditional to Simplified, whitespace collapsed. */
+export function normaliseText(text: string): string {
+  return toSimplified(text.normalize('NFKC').replace(/[\u2018\u2019\u02bc]/g, "'").toLowerCase())
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+const ORDER_NUMBER = /(?<![a-z0-9])kf[\s-]*((?:\d[\s-]?){7}\d)(?![0-9])/;
+const COUPON_DASHED = /(?<![A-Za-z0-9])([A-Za-z0-9]{4}) ?- ?([A-Za-z0-9]{4}) ?- ?([A-Za-z0-9]{4})(?![A-Za-z0-9])/;
+// Without dashes only in capitals and with a digit and a letter, so words and phone numbers are not codes.
+const COUPON_PLAIN = /(?<![A-Za-z0-9])([A-Z0-9]{4}) ?([A-Z0-9]{4}) ?([A-Z0-9]{4})(?![A-Za-z0-9])/g;
+const FILLER = /[\s\p{P}\p{S}]/gu;
+const CLAUSE_BREAK = /[,.!?;~、。，！？；…\n]/u;
+
+/** The demo platform's order number (`KF` + 8 digits), tolerant of case, spaces and dashes. */
+export function extractOrderNumber(normalised: string): { value: string; match: string } | null {
+  const m = ORDER_NUMBER.exec(normalised);
+  if (!m?.[1]) return null;
+  return { value: `KF${m[1].replace(/[\s-]/g, '')}`, match: m[0] };
+}
+
+/** A coupon code `XXXX-XXXX-XXXX` (upper-case letters and digits), with or without the dashes. */
+export function extractCouponCode(raw: string): { value: string; match: string } | null {
+  const dashed = COUPON_DASHED.exec(raw);
+  if (dashed?.[1] && dashed[2] && dashed[3]) return { value: `${dashed[1]}-${dashed[2]}-${dashed[3]}`.toUpperCase(), match: dashed[0] };
+  for (const plain of raw.matchAll(COUPON_PLAIN)) {
+    const code = `${plain[1]}${plain[2]}${plain[3]}`;
+    if (/[0-9]/.test(code) && /[A-Z]/.test(code)) return { value: `${plain[1]}-${plain[2]}-${plain[3]}`, match: plain[0] };
+  }
+  return null;
+}
+
+function classifyText(lexicon: CompiledLexicon, text: string, context: ClassifyContext | null): Classification {
+  const raw = text.normalize('NFKC');
+  const normalised = normaliseText(text);
+  const language = chooseLanguage(raw, context?.locale ?? null);
+
+  const orderNumber = extractOrderNumber(normalised);
+  const couponCode = extractCouponCode(orderNumber ? raw.replace(new RegExp(orderNumber.match.replace(/[\s-]/g, '[\\s-]*'), 'i'), ' ') : raw);
+
+  const scores: Record<ScoredIntent, number> = { human: 0, complaint: 0, refund: 0, account_help: 0, order_help: 0, other: 0 };
+  for (const intent of SCORED_INTENTS) {
+    for (const group of lexicon.intents[intent]) if (group.matches(normalised, raw)) scores[intent] += group.weight;
+  }
+  let complaintCategory: ComplaintCategory | null = null;
+  for (const group of lexicon.categories) {
+    if (!group.matches(normalised, raw)) continue;
+    complaintCategory ??= group.category;
+    scores.complaint += group.weight;
+  }
+  // Anger sets the sentiment and, when nothing else says what it is about, makes it a complaint.
+  const anger = lexicon.anger.find((g) => g.matches(normalised, raw));
+  const angry = anger !== undefined;
+  if (anger && SCORED_INTENTS.every((intent) => intent === 'other' || scores[intent] <= 0)) scores.complaint += anger.weight;
+  const sentiment: Sentiment = angry ? 'angry' : lexicon.negative.some((g) => g.matches(normalised, raw)) ? 'negative' : 'neutral';
+  const answered = detectAffirmation(lexicon, normalised);
+  const affirmation = answered?.answer ?? null;
+
+  const slots = {
+    orderNumber: orderNumber?.value ?? null,
+    couponCode: couponCode?.value ?? null,
+    complaintCategory,
+    affirmation,
+  };
+  const answer = (intent: Intent, confidence: number): Classification => ({
+    intent,
+    confidence: Math.round(Math.min(1, Math.max(0, confidence)) * 1000) / 1000,
+    slots,
+    sentiment,
+    language,
+    source: 'rules',
+  });
+
+  if (scores.human >= HUMAN_DECISIVE) return answer('human', saturate(scores.human));
+  // A bare 是的 / 不是 / "yes" answers the bot's question, whatever weak cues its words carry.
+  if (answered?.whole) return answer('other', BARE_ANSWER);
+
+  let best: ScoredIntent | null = null;
+  let second = 0;
+  for (const intent of SCORED_INTENTS) {
+    const score = scores[intent];
+    if (score <= 0) continue;
+    if (best === null || score > scores[best]) {
+      if (best !== null) second = Math.max(second, scores[best]);
+      best = intent;
+    } else {
+      second = Math.max(second, score);
+    }
+  }
+  if (best !== null) {
+    const top = scores[best];
+    return answer(best, saturate(top) * (1 - 0.6 * (second / top)));
+  }
+
+  const code = orderNumber ?? couponCode;
+  if (code) {
+    const rest = normalised.replace(code.match.toLowerCase(), '').replace(FILLER, '');
+    return answer('order_help', rest.length <= 2 ? BARE_ANSWER : CODE_IN_SENTENCE);
+  }
+  if (affirmation) return answer('other', BARE_ANSWER);
+  return answer('other', NOTHING_MATCHED);
+}
+
+/** The text's own language; for Chinese that looks the same in both scripts (我要退款), the conversation's. */
+function chooseLanguage(raw: string, known: Locale | null): Locale | null {
+  const detected = detectLocale(raw);
+  if (detected === null) return known;
+  if (detected !== 'en' && known !== null && known !== 'en') {
+    const { traditional, simplified } = hanScriptCounts(raw);
+    if (traditional === 0 && simplified === 0) return known;
+  }
+  return detected;
+}
+
+function saturate(score: number): number {
+  return 1 - Math.exp(-score / SATURATION);
+}
+
+/**
+ * yes/no when the message (or its first clause) is an answer word, followed at most by tail words
+ * (呀, 谢谢, "thanks"); `whole` when nothing else follows.
+ */
+function detectAffirmation(lexicon: CompiledLexicon, normalised: string): { answer: 'yes' | 'no'; whole: boolean } | null {
+  const clause = (normalised.split(CLAUSE_BREAK)[0] ?? '').replace(/^[\s\p{P}\p{S}]+|[\s\p{P}\p{S}]+$/gu, '');
+  if (clause === '') return null;
+  const yes = longestAnswerPrefix(lexicon.yes, lexicon.tails, clause);
+  const no = longestAnswerPrefix(lexicon.no, lexicon.tails, clause);
+  if (yes === 0 && no === 0) return null;
+  const answer = no >= yes ? 'no' : 'yes';
+  // Whole when the rest of the message, too, is only tail words ("好的，谢谢", "ok, thanks").
+  const everything = normalised.replace(/^[\s\p{P}\p{S}]+/u, '');
+  const whole = longestAnswerPrefix(answer === 'yes' ? lexicon.yes : lexicon.no, lexicon.tails, everything) > 0;
+  return { answer, whole };
+}
+
+function longestAnswerPrefix(words: string[], tails: string[], clause: string): number {
+  let best = 0;
+  for (const word of words) {
+    if (word.length > best && clause.startsWith(word) && onlyTail(clause.slice(word.length), tails)) best = word.length;
+  }
+  return best;
+}
+
+function onlyTail(rest: string, tails: string[]): boolean {
+  let left = rest.replace(FILLER, '');
+  while (left !== '') {
+    const tail = tails.find((t) => left.startsWith(t));
+    if (tail === undefined) return false;
+    left = left.slice(tail.length);
+  }
+  return true;
+}
+
+function compileLexicon(lexicon: Lexicon): CompiledLexicon {
+  const groups = (list: CueGroup[]): CompiledGroup[] => list.map(compileGroup);
+  return {
+    intents: {
+      human: groups(lexicon.intents.human),
+      complaint: groups(lexicon.intents.complaint),
+      refund: groups(lexicon.intents.refund),
+      account_help: groups(lexicon.intents.account_help),
+      order_help: groups(lexicon.intents.order_help),
+      other: groups(lexicon.intents.other),
+    },
+    categories: lexicon.complaintCategories.map((g) => ({ ...compileGroup(g), category: g.category })),
+    anger: groups(lexicon.anger),
+    negative: groups(lexicon.negative),
+    yes: answerWords(lexicon.affirmation.yes),
+    no: answerWords(lexicon.affirmation.no),
+    // Longest first, without spaces: the tail is compared with punctuation and spaces removed.
+    tails: answerWords(lexicon.affirmation.tail)
+      .map((t) => t.replace(FILLER, ''))
+      .filter((t) => t !== '')
+      .sort((a, b) => b.length - a.length),
+  };
+}
+
+function answerWords(group: CueGroup): string[] {
+  return [...group['zh-Hans'], ...group['zh-Hant'], ...group.en].map(normaliseText);
+}
+
+function compileGroup(group: CueGroup): CompiledGroup {
+  const phrases = [...group['zh-Hans'], ...group['zh-Hant'], ...group.en].map(phraseSource);
+  const normalisedPatterns = [...(phrases.length > 0 ? [phrases.join('|')] : []), ...group.regex].map((s) => new RegExp(s, 'u'));
+  const rawPatterns = group.rawRegex.map((s) => new RegExp(s, 'u'));
+  return {
+    weight: group.weight,
+    matches: (normalised, raw) => normalisedPatterns.some((p) => p.test(normalised)) || rawPatterns.some((p) => p.test(raw)),
+  };
+}
+
+/** A phrase as a regex source: escaped, Latin words matched whole, `*` at the end for "and longer". */
+function phraseSource(phrase: string): string {
+  const prefix = phrase.endsWith('*');
+  const text = normaliseText(prefix ? phrase.slice(0, -1) : phrase);
+  const body = text
+    .split(' ')
+    .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('\\s+');
+  const start = /^[a-z0-9]/.test(text) ? '(?<![a-z0-9])' : '';
+  const end = !prefix && /[a-z0-9]$/.test(text) ? '(?![a-z0-9])' : '';
+  return `${start}${body}${end}`;
+}
