@@ -1,0 +1,115 @@
+import { and, desc, eq, inArray, or } from 'drizzle-orm';
+import type { DbOrTx } from '../db/client.js';
+import { coupons, deals, merchants, orders } from '../db/schema.js';
+import { type DealTerms, type OrderSource, type OrderView, PaymentMethod } from './ports.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Normalises what a consumer types: `kf 1234 5678` → `KF12345678`, `abcd efgh jkmn` → `ABCD-EFGH-JKMN`. */
+export function normaliseLookup(raw: string): { orderNumber: string; couponCode: string } {
+  const compact = raw.toUpperCase().replace(/[\s\-–—_]/g, '');
+  const couponCode = /^[A-Z0-9]{12}$/.test(compact) ? `${compact.slice(0, 4)}-${compact.slice(4, 8)}-${compact.slice(8)}` : compact;
+  return { orderNumber: compact, couponCode };
+}
+
+const orderColumns = {
+  order: orders,
+  deal: deals,
+  merchant: { id: merchants.id, name: merchants.name, address: merchants.address, phone: merchants.phone, status: merchants.status },
+};
+
+type OrderRow = { order: typeof orders.$inferSelect; deal: typeof deals.$inferSelect; merchant: DealTerms['merchant'] };
+
+function toDealTerms(deal: typeof deals.$inferSelect, merchant: DealTerms['merchant']): DealTerms {
+  return {
+    id: deal.id,
+    title: deal.title,
+    included: deal.included,
+    validFrom: deal.validFrom,
+    validTo: deal.validTo,
+    weekdays: deal.weekdays,
+    hoursFrom: deal.hoursFrom,
+    hoursTo: deal.hoursTo,
+    reservationRequired: deal.reservationRequired,
+    usageNotes: deal.usageNotes,
+    priceCents: deal.priceCents,
+    originalPriceCents: deal.originalPriceCents,
+    refundAnytime: deal.refundAnytime,
+    refundOnExpiry: deal.refundOnExpiry,
+    merchant,
+  };
+}
+
+/** Attaches coupons to order rows with one more query (no N+1). */
+async function withCoupons(db: DbOrTx, rows: OrderRow[]): Promise<OrderView[]> {
+  if (rows.length === 0) return [];
+  const couponRows = await db
+    .select()
+    .from(coupons)
+    .where(
+      inArray(
+        coupons.orderId,
+        rows.map((r) => r.order.id),
+      ),
+    )
+    .orderBy(coupons.code);
+  return rows.map(({ order, deal, merchant }) => ({
+    id: order.id,
+    orderNumber: order.orderNumber,
+    customerId: order.customerId,
+    quantity: order.quantity,
+    unitPriceCents: order.unitPriceCents,
+    totalCents: order.totalCents,
+    // Our own rows were written by us: an unknown method is a bug worth failing loudly on.
+    paymentMethod: PaymentMethod.parse(order.paymentMethod),
+    createdAt: order.createdAt,
+    deal: toDealTerms(deal, merchant),
+    coupons: couponRows
+      .filter((c) => c.orderId === order.id)
+      .map((c) => ({ id: c.id, code: c.code, state: c.state, usedAt: c.usedAt, expiresAt: c.expiresAt })),
+  }));
+}
+
+function selectOrders(db: DbOrTx) {
+  return db
+    .select(orderColumns)
+    .from(orders)
+    .innerJoin(deals, eq(deals.id, orders.dealId))
+    .innerJoin(merchants, eq(merchants.id, deals.merchantId));
+}
+
+/** The default OrderSource: our own tables (the demo data, or orders synced into them). */
+export function createDbOrderSource(): OrderSource {
+  return {
+    async recentOrders(db, customerId, limit) {
+      const rows = await selectOrders(db).where(eq(orders.customerId, customerId)).orderBy(desc(orders.createdAt)).limit(limit);
+      return withCoupons(db, rows);
+    },
+    async findByNumberOrCode(db, customerId, numberOrCode) {
+      const { orderNumber, couponCode } = normaliseLookup(numberOrCode);
+      const byCode = db.select({ orderId: coupons.orderId }).from(coupons).where(eq(coupons.code, couponCode));
+      const rows = await selectOrders(db)
+        .where(and(eq(orders.customerId, customerId), or(eq(orders.orderNumber, orderNumber), inArray(orders.id, byCode))))
+        .limit(1);
+      return (await withCoupons(db, rows))[0] ?? null;
+    },
+    async orderWithCoupons(db, customerId, orderId) {
+      if (!UUID.test(orderId)) return null;
+      const rows = await selectOrders(db).where(and(eq(orders.id, orderId), eq(orders.customerId, customerId)));
+      return (await withCoupons(db, rows))[0] ?? null;
+    },
+    async dealTerms(db, dealId) {
+      if (!UUID.test(dealId)) return null;
+      const [row] = await db
+        .select({ deal: deals, merchant: orderColumns.merchant })
+        .from(deals)
+        .innerJoin(merchants, eq(merchants.id, deals.merchantId))
+        .where(eq(deals.id, dealId));
+      return row ? toDealTerms(row.deal, row.merchant) : null;
+    },
+    async mirror(_db, order) {
+      // Already local: the view's ids are the rows' ids.
+      return { orderId: order.id, merchantId: order.deal.merchant.id, coupons: new Map(order.coupons.map((c) => [c.id, c.id])) };
+    },
+  };
+}
