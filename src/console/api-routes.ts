@@ -1,0 +1,235 @@
+import { Hono } from 'hono';
+import { deleteCookie, setCookie } from 'hono/cookie';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { streamSSE } from 'hono/streaming';
+import { z } from 'zod';
+import type { RefundGateway } from '../actions/ports.js';
+import { AppError } from '../core/errors.js';
+import type { Clock } from '../core/ports.js';
+import type { Db } from '../db/client.js';
+import type { LiveHub } from '../inbox/live-hub.js';
+import { parseJson, validationError } from '../http/errors.js';
+import { type AuthDeps, type ConsoleEnv, LoginRequest, login, logout, MANAGERS, requireRole, SESSION_COOKIE, STAFF } from './auth.js';
+import {
+  acceptTransfer,
+  addNote,
+  type CaseResult,
+  claimCase,
+  decideRefund,
+  escalateCase,
+  reassignCase,
+  replyToCase,
+  ResolutionCode,
+  resolveCase,
+  transferCase,
+  unwrap,
+} from './cases.js';
+import { consoleMetrics, MetricsQuery } from './metrics.js';
+import { caseDetail, notificationsFor, queue, QueueView, searchCases, staff } from './queries.js';
+import type { HandoffMessages } from './wording.js';
+
+export interface ConsoleDeps {
+  db: Db;
+  clock: Clock;
+  hub: LiveHub;
+  wording: HandoffMessages;
+  sessionTtlMs: number;
+  followupDays: number;
+  complaintThreshold: number;
+  /** Cookies get the Secure flag when the console is served over https. */
+  secureCookies: boolean;
+  /** Pays approved refunds (the same gateway the bot's refund.submit uses). */
+  refundGateway: RefundGateway;
+  /** Wakes the outbox worker after a reply was written. */
+  kickOutbox(): void;
+}
+
+const Text = z.string().trim().min(1).max(8000);
+export const ReplyRequest = z.object({ text: Text }).strict();
+export const NoteRequest = z.object({ text: Text }).strict();
+export const TransferRequest = z.object({ toAgentId: z.uuid(), note: Text.optional() }).strict();
+export const ReassignRequest = z.object({ toAgentId: z.uuid() }).strict();
+export const EscalateRequest = z.object({ note: Text }).strict();
+export const ResolveRequest = z.object({ code: ResolutionCode, note: Text.optional() }).strict();
+export const RefundDecisionRequest = z.object({ decision: z.enum(['approve', 'deny']), reason: Text.optional() }).strict();
+
+function clientIp(c: Parameters<typeof getConnInfo>[0]): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    // app.request() in tests has no socket.
+    return 'local';
+  }
+}
+
+/** `/api/auth/*` and `/api/console/*`: the console's JSON API. Mount at `/api`. */
+export function consoleApiRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
+  const app = new Hono<ConsoleEnv>();
+  const auth: AuthDeps = { db: deps.db, clock: deps.clock, sessionTtlMs: deps.sessionTtlMs };
+  const staffOnly = requireRole(auth, STAFF);
+  const managersOnly = requireRole(auth, MANAGERS);
+  const now = () => deps.clock.now();
+
+  const changed = async (result: CaseResult, wroteMessages = false) => {
+    const done = unwrap(result);
+    if (wroteMessages) deps.kickOutbox();
+    await deps.hub.publish({ type: 'conversation', conversationId: done.conversationId });
+    return done;
+  };
+
+  app.post('/auth/login', async (c) => {
+    const body = await parseJson(c, LoginRequest);
+    const session = await login(auth, body, clientIp(c));
+    setCookie(c, SESSION_COOKIE, session.token, {
+      httpOnly: true,
+      sameSite: 'Lax',
+      path: '/',
+      secure: deps.secureCookies,
+      expires: session.expiresAt,
+    });
+    return c.json({ token: session.token, expiresAt: session.expiresAt.toISOString(), agent: session.actor });
+  });
+
+  app.post('/auth/logout', staffOnly, async (c) => {
+    await logout(auth, c.get('sessionHash'), c.get('actor'));
+    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    return c.json({ ok: true });
+  });
+
+  app.get('/console/me', staffOnly, (c) => c.json({ agent: c.get('actor') }));
+
+  app.get('/console/queue', staffOnly, async (c) => {
+    const parsed = QueueView.safeParse(c.req.query('view') ?? 'waiting');
+    if (!parsed.success) throw validationError(parsed.error, 'view');
+    const actor = c.get('actor');
+    if (parsed.data === 'escalated' && actor.role === 'agent') throw new AppError('forbidden', 'The escalated queue is for managers');
+    const rows = await queue(deps.db, actor, parsed.data);
+    return c.json({ view: parsed.data, now: now().toISOString(), cases: rows });
+  });
+
+  app.get('/console/conversations/:id', staffOnly, async (c) => {
+    const id = z.uuid().safeParse(c.req.param('id'));
+    const detail = id.success ? await caseDetail(deps.db, id.data) : null;
+    if (!detail) throw new AppError('not_found', 'No such conversation');
+    return c.json(detail);
+  });
+
+  const caseId = (raw: string) => {
+    const id = z.uuid().safeParse(raw);
+    if (!id.success) throw new AppError('not_found', 'No such conversation');
+    return id.data;
+  };
+
+  app.post('/console/conversations/:id/claim', staffOnly, async (c) =>
+    c.json(await changed(await claimCase(deps.db, c.get('actor'), caseId(c.req.param('id')), now()))),
+  );
+  app.post('/console/conversations/:id/reply', staffOnly, async (c) => {
+    const body = await parseJson(c, ReplyRequest);
+    return c.json(await changed(await replyToCase(deps.db, c.get('actor'), caseId(c.req.param('id')), body.text, now()), true), 201);
+  });
+  app.post('/console/conversations/:id/note', staffOnly, async (c) => {
+    const body = await parseJson(c, NoteRequest);
+    return c.json(await changed(await addNote(deps.db, c.get('actor'), caseId(c.req.param('id')), body.text, now())), 201);
+  });
+  app.post('/console/conversations/:id/transfer', staffOnly, async (c) => {
+    const body = await parseJson(c, TransferRequest);
+    const result = await transferCase(deps.db, c.get('actor'), caseId(c.req.param('id')), body.toAgentId, body.note ?? null, now());
+    return c.json(await changed(result));
+  });
+  app.post('/console/conversations/:id/accept', staffOnly, async (c) =>
+    c.json(await changed(await acceptTransfer(deps.db, c.get('actor'), caseId(c.req.param('id')), now()))),
+  );
+  app.post('/console/conversations/:id/reassign', managersOnly, async (c) => {
+    const body = await parseJson(c, ReassignRequest);
+    return c.json(await changed(await reassignCase(deps.db, c.get('actor'), caseId(c.req.param('id')), body.toAgentId, now())));
+  });
+  app.post('/console/conversations/:id/escalate', staffOnly, async (c) => {
+    const body = await parseJson(c, EscalateRequest);
+    return c.json(await changed(await escalateCase(deps.db, c.get('actor'), caseId(c.req.param('id')), body.note, now())));
+  });
+  app.post('/console/conversations/:id/resolve', staffOnly, async (c) => {
+    const body = await parseJson(c, ResolveRequest);
+    const result = await resolveCase(
+      { db: deps.db, wording: deps.wording, followupDays: deps.followupDays },
+      c.get('actor'),
+      caseId(c.req.param('id')),
+      { code: body.code, note: body.note ?? null },
+      now(),
+    );
+    return c.json(await changed(result, true));
+  });
+
+  app.post('/console/refunds/:id/decision', staffOnly, async (c) => {
+    const body = await parseJson(c, RefundDecisionRequest);
+    const id = z.uuid().safeParse(c.req.param('id'));
+    if (!id.success) throw new AppError('not_found', 'No such refund');
+    return c.json(await changed(await decideRefund({ db: deps.db, gateway: deps.refundGateway }, c.get('actor'), id.data, body.decision, body.reason ?? null, now())));
+  });
+
+  app.get('/console/search', staffOnly, async (c) => {
+    const q = z.string().max(100).safeParse(c.req.query('q') ?? '');
+    if (!q.success) throw validationError(q.error, 'q');
+    return c.json({ q: q.data, cases: await searchCases(deps.db, q.data) });
+  });
+
+  app.get('/console/notifications', staffOnly, async (c) => c.json({ notifications: await notificationsFor(deps.db, c.get('actor')) }));
+
+  app.get('/console/agents', staffOnly, async (c) => {
+    const rows = await staff(deps.db);
+    return c.json({ agents: rows.filter((a) => a.active).map(({ id, name, role }) => ({ id, name, role })) });
+  });
+
+  app.get('/console/metrics', managersOnly, async (c) => {
+    const parsed = MetricsQuery.safeParse(c.req.query());
+    if (!parsed.success) throw validationError(parsed.error, 'period');
+    const period = periodOf(parsed.data, now());
+    return c.json(await consoleMetrics(deps.db, period, now(), deps.complaintThreshold));
+  });
+
+  // Live updates: ids of changed conversations; the pages re-read what they show.
+  app.get('/console/events', staffOnly, (c) =>
+    streamSSE(c, async (stream) => {
+      const queued: string[] = [];
+      let wake: (() => void) | null = null;
+      const unsubscribe = deps.hub.subscribe((event) => {
+        queued.push(event.conversationId);
+        wake?.();
+      });
+      stream.onAbort(() => {
+        unsubscribe();
+        wake?.();
+      });
+      try {
+        await stream.writeSSE({ event: 'ready', data: JSON.stringify({ now: now().toISOString() }) });
+        while (!stream.aborted) {
+          const ids = [...new Set(queued.splice(0))];
+          if (ids.length > 0) {
+            await stream.writeSSE({ event: 'change', data: JSON.stringify({ conversationIds: ids }) });
+            continue;
+          }
+          const woke = await new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => resolve(false), 25_000);
+            wake = () => {
+              clearTimeout(timer);
+              resolve(true);
+            };
+          });
+          wake = null;
+          if (!woke && !stream.aborted) await stream.write(': keep-alive\n\n');
+        }
+      } finally {
+        unsubscribe();
+      }
+    }),
+  );
+
+  return app;
+}
+
+/** A metrics period: the query's from/to, defaulting to the 30 days before now. */
+export function periodOf(q: { from?: string | undefined; to?: string | undefined }, now: Date): { from: Date; to: Date } {
+  const to = q.to ? new Date(q.to) : now;
+  const from = q.from ? new Date(q.from) : new Date(to.getTime() - 30 * 86_400_000);
+  if (from >= to) throw new AppError('validation_failed', 'from must be before to');
+  return { from, to };
+}
