@@ -1,0 +1,229 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Api, GrammyError, HttpError } from 'grammy';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import type { ChannelAdapter, SendResult } from '../../src/core/channel.js';
+import { Locale, type OutboundMessage } from '../../src/core/message.js';
+import { type ParsedUpdate, type TelegramNotice, parseUpdate } from './parse-update.js';
+import { inlineKeyboard, splitText, TELEGRAM_MAX_TEXT } from './render.js';
+import { ALLOWED_UPDATES } from './update.js';
+
+export { MENU_COMMAND_DATA, type ParsedUpdate, type TelegramNotice } from './parse-update.js';
+
+const Localized = z.object({ 'zh-Hans': z.string().min(1), 'zh-Hant': z.string().min(1), en: z.string().min(1) });
+
+/** channels/telegram/messages.yaml: what the channel says by itself. */
+export const TelegramMessages = z.object({
+  menu_command: Localized,
+  voice_unsupported: z.object({
+    text: Localized,
+    buttons: z
+      .array(z.object({ data: z.string().min(1).refine((d) => Buffer.byteLength(d) <= 64, 'at most 64 bytes'), label: Localized }))
+      .min(1),
+  }),
+  share_phone: z.object({ text: Localized, button: Localized }),
+  phone_received: z.object({ text: Localized }),
+  group_unsupported: z.object({ text: Localized }),
+});
+export type TelegramMessages = z.infer<typeof TelegramMessages>;
+
+export const TELEGRAM_MESSAGES_FILE = join(import.meta.dirname, 'messages.yaml');
+
+/** Loads and validates the channel's own wording. */
+export function loadTelegramMessages(path: string = TELEGRAM_MESSAGES_FILE): TelegramMessages {
+  return TelegramMessages.parse(parse(readFileSync(path, 'utf8')));
+}
+
+/** The few logger methods the adapter uses (pino's Logger fits). */
+export interface AdapterLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface TelegramAdapterOptions {
+  token: string;
+  /** Secret Telegram echoes in `X-Telegram-Bot-Api-Secret-Token`; required for webhook mode. */
+  webhookSecret?: string | undefined;
+  /** Bot API base URL (default https://api.telegram.org). */
+  apiRoot?: string;
+  messages?: TelegramMessages;
+  log?: AdapterLog;
+  /** Long polling (development): each update goes here, in order. Without it start() does nothing. */
+  polling?: { onUpdate(update: unknown): Promise<void>; timeoutSeconds?: number };
+}
+
+/** The Telegram channel: the core's ChannelAdapter plus what the webhook route and the CLI need. */
+export interface TelegramAdapter extends ChannelAdapter {
+  /** Constant-time check of the webhook's secret header. */
+  verifyWebhookSecret(header: string | undefined | null): boolean;
+  parseUpdate(raw: unknown): ParsedUpdate;
+  /** Stops the spinner on a pressed inline button. */
+  answerCallbackQuery(id: string): Promise<void>;
+  /** Sends one of the channel's own notices (not part of a flow, not stored). */
+  sendNotice(chatId: number, notice: TelegramNotice, locale: Locale): Promise<void>;
+  setWebhook(url: string, options?: { dropPendingUpdates?: boolean }): Promise<void>;
+  deleteWebhook(options?: { dropPendingUpdates?: boolean }): Promise<void>;
+}
+
+const noLog: AdapterLog = { info: () => {}, warn: () => {} };
+
+/** Builds the Telegram adapter on grammY's Api client (no Bot instance, so no getMe at start). */
+export function createTelegramAdapter(options: TelegramAdapterOptions): TelegramAdapter {
+  const api = new Api(options.token, options.apiRoot ? { apiRoot: options.apiRoot } : {});
+  const messages = options.messages ?? loadTelegramMessages();
+  const log = options.log ?? noLog;
+  const secretDigest = options.webhookSecret ? digest(options.webhookSecret) : null;
+  let poll: { controller: AbortController; done: Promise<void> } | null = null;
+
+  async function send(message: OutboundMessage): Promise<SendResult> {
+    const chatId = message.recipient.externalId;
+    const parts = splitText(message.text, TELEGRAM_MAX_TEXT);
+    const { keyboard, dropped } = inlineKeyboard(message.quickReplies);
+    if (dropped.length > 0) log.warn({ messageId: message.messageId, dropped }, 'telegram.buttons_dropped');
+    try {
+      let lastId = 0;
+      for (const [i, part] of parts.entries()) {
+        const last = i === parts.length - 1;
+        // Plain text (no parse_mode): what the flows wrote is shown as is, with nothing to escape.
+        const sent = await api.sendMessage(chatId, part, last && keyboard ? { reply_markup: keyboard } : {});
+        lastId = sent.message_id;
+      }
+      return { ok: true, externalId: `msg:${chatId}:${lastId}` };
+    } catch (err) {
+      return sendFailure(err);
+    }
+  }
+
+  async function pollLoop(signal: AbortSignal, onUpdate: (update: unknown) => Promise<void>, timeout: number) {
+    let offset = 0;
+    let failures = 0;
+    let webhookRemoved = false;
+    // Driver boundary: grammY's Node typings name the abort-controller polyfill's AbortSignal; node-fetch takes the native one.
+    const grammySignal = signal as unknown as Parameters<typeof api.getUpdates>[1];
+    while (!signal.aborted) {
+      try {
+        // getUpdates is refused while a webhook is registered.
+        if (!webhookRemoved) {
+          await api.deleteWebhook({ drop_pending_updates: false }, grammySignal);
+          webhookRemoved = true;
+        }
+        const updates = await api.getUpdates({ offset, timeout, allowed_updates: [...ALLOWED_UPDATES] }, grammySignal);
+        failures = 0;
+        for (const update of updates) {
+          if (signal.aborted) return;
+          // A failing update is logged by the handler and skipped: one bad update must not block the rest.
+          await onUpdate(update).catch((err: unknown) => log.warn({ err, updateId: update.update_id }, 'telegram.update_failed'));
+          offset = update.update_id + 1;
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        failures += 1;
+        const waitMs = Math.min(1000 * 2 ** (failures - 1), 30_000);
+        log.warn({ err: describe(err), waitMs }, 'telegram.poll_failed');
+        await sleep(waitMs, signal);
+      }
+    }
+  }
+
+  return {
+    kind: 'telegram',
+    capabilities: { buttons: true, maxTextLength: TELEGRAM_MAX_TEXT, formatting: 'plain' },
+    send,
+    parseUpdate: (raw) => parseUpdate(raw, { menuCommand: messages.menu_command }),
+    verifyWebhookSecret(header) {
+      if (!secretDigest || !header) return false;
+      return timingSafeEqual(digest(header), secretDigest);
+    },
+    async answerCallbackQuery(id) {
+      await api.answerCallbackQuery(id);
+    },
+    async sendNotice(chatId, notice, locale) {
+      const lang = Locale.parse(locale);
+      switch (notice) {
+        case 'voice_unsupported': {
+          const m = messages.voice_unsupported;
+          await api.sendMessage(chatId, m.text[lang], {
+            reply_markup: { inline_keyboard: m.buttons.map((b) => [{ text: b.label[lang], callback_data: b.data }]) },
+          });
+          return;
+        }
+        case 'share_phone': {
+          const m = messages.share_phone;
+          await api.sendMessage(chatId, m.text[lang], {
+            reply_markup: { keyboard: [[{ text: m.button[lang], request_contact: true }]], resize_keyboard: true, one_time_keyboard: true },
+          });
+          return;
+        }
+        case 'phone_received':
+          await api.sendMessage(chatId, messages.phone_received.text[lang], { reply_markup: { remove_keyboard: true } });
+          return;
+        case 'group_unsupported':
+          await api.sendMessage(chatId, messages.group_unsupported.text[lang]);
+          return;
+      }
+    },
+    async setWebhook(url, opts = {}) {
+      if (!options.webhookSecret) throw new Error('TELEGRAM_WEBHOOK_SECRET is needed to register a webhook');
+      await api.setWebhook(url, {
+        secret_token: options.webhookSecret,
+        allowed_updates: [...ALLOWED_UPDATES],
+        drop_pending_updates: opts.dropPendingUpdates ?? false,
+      });
+    },
+    async deleteWebhook(opts = {}) {
+      await api.deleteWebhook({ drop_pending_updates: opts.dropPendingUpdates ?? false });
+    },
+    async start() {
+      const polling = options.polling;
+      if (!polling || poll) return;
+      // The loop retries with backoff: an unreachable Bot API must not stop the service from starting.
+      const controller = new AbortController();
+      poll = { controller, done: pollLoop(controller.signal, polling.onUpdate, polling.timeoutSeconds ?? 25) };
+      log.info({}, 'telegram.polling_started');
+    },
+    async stop() {
+      if (!poll) return;
+      poll.controller.abort();
+      await poll.done;
+      poll = null;
+    },
+  };
+}
+
+/** "The remote said no" is final (except 429 and 5xx); "could not reach it" is retried. */
+export function sendFailure(err: unknown): SendResult {
+  if (err instanceof GrammyError) {
+    const error = `telegram ${err.error_code}: ${err.description}`;
+    if (err.error_code === 429) {
+      const seconds = err.parameters.retry_after ?? 1;
+      return { ok: false, retryable: true, retryAfterMs: seconds * 1000, error };
+    }
+    // 403: the user blocked the bot or deleted their account; nothing we send will arrive.
+    if (err.error_code === 403) return { ok: false, retryable: false, unreachable: true, error };
+    return { ok: false, retryable: err.error_code >= 500, error };
+  }
+  if (err instanceof HttpError) return { ok: false, retryable: true, error: `telegram unreachable: ${describe(err.error)}` };
+  return { ok: false, retryable: true, error: describe(err) };
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,89 @@
+import { Hono } from 'hono';
+import type { TelegramAdapter } from '../../channels/telegram/index.js';
+import { AppError } from '../core/errors.js';
+import type { InboundMessage } from '../core/message.js';
+import type { ReceiveResult } from '../inbox/receive.js';
+import type { Logger } from '../logger.js';
+
+export interface TelegramIntakeDeps {
+  telegram: TelegramAdapter;
+  /** Stores a message durably and schedules the bot; resolves once it is stored. */
+  receive(inbound: InboundMessage): Promise<ReceiveResult>;
+  /** Links the sender to the customer with a phone number they proved is theirs. */
+  linkByPhone(externalId: string, phone: string): Promise<void>;
+  /** Records that the user blocked (or unblocked) the bot, so the outbox stops (or resumes) sending. */
+  setReachable(externalId: string, reachable: boolean): Promise<void>;
+  logger: Logger;
+}
+
+/** What the intake did with one update. */
+export type TelegramIntakeResult =
+  | { status: 'stored' | 'duplicate'; messageId: string }
+  | { status: 'ignored'; reason: string }
+  | { status: 'invalid'; error: string };
+
+/**
+ * Handles one Telegram update from the webhook or from long polling: stores it through the
+ * pipeline (the bot answers from the outbox), and runs the channel's own side effects without
+ * making Telegram wait for them.
+ */
+export function createTelegramIntake(deps: TelegramIntakeDeps) {
+  const { telegram, logger } = deps;
+  const background = new Set<Promise<void>>();
+  const inBackground = (what: string, task: () => Promise<void>) => {
+    const run = task()
+      .catch((err: unknown) => logger.warn({ err, what }, 'telegram.side_effect_failed'))
+      .finally(() => background.delete(run));
+    background.add(run);
+  };
+
+  async function handle(raw: unknown): Promise<TelegramIntakeResult> {
+    const parsed = telegram.parseUpdate(raw);
+    if (parsed.kind === 'invalid') return { status: 'invalid', error: parsed.error };
+    const { callbackQueryId, chatId, notice, locale, reachability } = parsed;
+    if (reachability) await deps.setReachable(reachability.externalId, reachability.reachable);
+    if (callbackQueryId) inBackground('answer_callback_query', () => telegram.answerCallbackQuery(callbackQueryId));
+    if (parsed.kind === 'ignored') {
+      logger.info({ updateId: parsed.updateId, updateKind: parsed.updateKind, reason: parsed.reason }, 'telegram.update_ignored');
+      if (notice && chatId !== null) inBackground(notice, () => telegram.sendNotice(chatId, notice, locale));
+      return { status: 'ignored', reason: parsed.reason };
+    }
+    const { inbound, verifiedPhone } = parsed;
+    // Before intake, so the message (and the bot's answer) already belongs to the linked customer.
+    if (verifiedPhone) await deps.linkByPhone(inbound.sender.externalId, verifiedPhone);
+    const result = await deps.receive(inbound);
+    logger.debug({ updateId: parsed.updateId, messageId: result.messageId, duplicate: result.duplicate }, 'telegram.update_received');
+    if (!result.duplicate && notice && chatId !== null) inBackground(notice, () => telegram.sendNotice(chatId, notice, locale));
+    return { status: result.duplicate ? 'duplicate' : 'stored', messageId: result.messageId };
+  }
+
+  return {
+    handle,
+    /** Waits for answers to callback queries and notices still on their way (tests, shutdown). */
+    async idle(): Promise<void> {
+      while (background.size > 0) await Promise.allSettled([...background]);
+    },
+  };
+}
+export type TelegramIntake = ReturnType<typeof createTelegramIntake>;
+
+/** `POST /webhook`: Telegram's webhook, verified by the secret token header. */
+export function telegramRoutes(deps: { telegram: TelegramAdapter; intake: TelegramIntake }): Hono {
+  const app = new Hono();
+  app.post('/webhook', async (c) => {
+    if (!deps.telegram.verifyWebhookSecret(c.req.header('x-telegram-bot-api-secret-token'))) {
+      throw new AppError('unauthorized', 'missing or wrong X-Telegram-Bot-Api-Secret-Token');
+    }
+    let raw: unknown;
+    try {
+      raw = await c.req.json();
+    } catch {
+      throw new AppError('bad_request', 'Request body is not valid JSON');
+    }
+    const result = await deps.intake.handle(raw);
+    if (result.status === 'invalid') throw new AppError('bad_request', `Not a Telegram update: ${result.error}`);
+    // Telegram only needs a 2xx; anything else makes it redeliver the update.
+    return c.json({ ok: true });
+  });
+  return app;
+}
