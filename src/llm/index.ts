@@ -1,0 +1,79 @@
+import { join } from 'node:path';
+import type { HandoffSummarizer } from '../actions/handoff.js';
+import type { IntentClassifier } from '../core/intent.js';
+import { type Clock, systemClock } from '../core/ports.js';
+import { loadLexicon } from '../intent/lexicon.js';
+import { confidentEnough, createRulesClassifier } from '../intent/rules-classifier.js';
+import type { Logger } from '../logger.js';
+import { createCascadeClassifier } from './cascade.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import { createLlmClient, type LlmConfig } from './client.js';
+import { createLlmClassifier } from './llm-classifier.js';
+import { type LlmMetrics, llmMetrics } from './metrics.js';
+import { loadPrompt } from './prompts.js';
+import type { LlmCallDeps } from './structured-call.js';
+import { createLlmSummarizer, loadSummaryLabels } from './summarize.js';
+
+export { checkPromptVariables } from './prompts.js';
+export { llmMetrics, LlmMetrics } from './metrics.js';
+
+/** Where the shipped prompt templates live. */
+export const PROMPTS_DIR = join(import.meta.dirname, '../../prompts');
+
+export interface LlmFactoryOptions {
+  clock?: Clock;
+  metrics?: LlmMetrics;
+  /** The rules stage (default: the shipped lexicon). */
+  rules?: IntentClassifier;
+  promptsDir?: string;
+}
+
+function callDeps(config: LlmConfig, logger: Logger, metrics: LlmMetrics): LlmCallDeps | null {
+  const client = createLlmClient(config);
+  if (!client) return null;
+  return {
+    client,
+    model: config.OPENAI_MODEL,
+    responseFormat: config.OPENAI_RESPONSE_FORMAT,
+    timeoutMs: config.OPENAI_TIMEOUT_MS,
+    logger,
+    metrics,
+  };
+}
+
+/**
+ * The intent classifier the service uses: with OPENAI_API_KEY the rules → LLM cascade (with a
+ * circuit breaker), without it the rules alone. Logs which (`llm.enabled` / `llm.disabled`) once.
+ */
+export function createClassifier(config: LlmConfig, logger: Logger, options: LlmFactoryOptions = {}): IntentClassifier {
+  const metrics = options.metrics ?? llmMetrics;
+  const rules = options.rules ?? createRulesClassifier(loadLexicon());
+  const deps = callDeps(config, logger, metrics);
+  if (!deps) {
+    logger.info({ reason: 'OPENAI_API_KEY is not set' }, 'llm.disabled');
+    return rules;
+  }
+  logger.info({ model: config.OPENAI_MODEL, baseUrl: config.OPENAI_BASE_URL ?? 'https://api.openai.com/v1', timeoutMs: config.OPENAI_TIMEOUT_MS }, 'llm.enabled');
+  const breaker = new CircuitBreaker({
+    clock: options.clock ?? systemClock,
+    onOpen: () => {
+      metrics.breakerOpened += 1;
+      logger.warn('llm.circuit_opened');
+    },
+  });
+  return createCascadeClassifier({
+    rules,
+    llm: createLlmClassifier({ ...deps, prompt: loadPrompt(options.promptsDir ?? PROMPTS_DIR, 'classify') }),
+    breaker,
+    confident: confidentEnough,
+    metrics,
+  });
+}
+
+/** The LLM handoff summarizer, or null without OPENAI_API_KEY (the rule-based summary stays). */
+export function createSummarizer(config: LlmConfig, logger: Logger, options: Pick<LlmFactoryOptions, 'metrics' | 'promptsDir'> = {}): HandoffSummarizer | null {
+  const deps = callDeps(config, logger, options.metrics ?? llmMetrics);
+  if (!deps) return null;
+  const dir = options.promptsDir ?? PROMPTS_DIR;
+  return createLlmSummarizer({ ...deps, prompt: loadPrompt(dir, 'summarize'), labels: loadSummaryLabels(join(dir, 'summarize-labels.yaml')) });
+}
