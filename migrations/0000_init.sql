@@ -148,6 +148,14 @@ CREATE TABLE "deals" (
 	CONSTRAINT "deals_price_positive" CHECK ("deals"."price_cents" > 0 and "deals"."original_price_cents" >= "deals"."price_cents")
 );
 --> statement-breakpoint
+CREATE TABLE "flow_versions" (
+	"flow_id" text NOT NULL,
+	"version" text NOT NULL,
+	"definition" jsonb NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "flow_versions_flow_id_version_pk" PRIMARY KEY("flow_id","version")
+);
+--> statement-breakpoint
 CREATE TABLE "handoffs" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"conversation_id" uuid NOT NULL,
@@ -192,6 +200,18 @@ CREATE TABLE "messages" (
 	"delivery_status" "delivery_status" NOT NULL,
 	"delivery_error" text,
 	"edit_of_message_id" uuid,
+	"channel_ref" text,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "notifications" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"audience" text NOT NULL,
+	"agent_id" uuid,
+	"kind" text NOT NULL,
+	"conversation_id" uuid,
+	"data" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	"read_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
@@ -272,6 +292,8 @@ ALTER TABLE "deals" ADD CONSTRAINT "deals_merchant_id_merchants_id_fk" FOREIGN K
 ALTER TABLE "handoffs" ADD CONSTRAINT "handoffs_conversation_id_conversations_id_fk" FOREIGN KEY ("conversation_id") REFERENCES "public"."conversations"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "messages" ADD CONSTRAINT "messages_conversation_id_conversations_id_fk" FOREIGN KEY ("conversation_id") REFERENCES "public"."conversations"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "messages" ADD CONSTRAINT "messages_agent_id_agents_id_fk" FOREIGN KEY ("agent_id") REFERENCES "public"."agents"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "notifications" ADD CONSTRAINT "notifications_agent_id_agents_id_fk" FOREIGN KEY ("agent_id") REFERENCES "public"."agents"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "notifications" ADD CONSTRAINT "notifications_conversation_id_conversations_id_fk" FOREIGN KEY ("conversation_id") REFERENCES "public"."conversations"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "orders" ADD CONSTRAINT "orders_customer_id_customers_id_fk" FOREIGN KEY ("customer_id") REFERENCES "public"."customers"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "orders" ADD CONSTRAINT "orders_deal_id_deals_id_fk" FOREIGN KEY ("deal_id") REFERENCES "public"."deals"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "outbox" ADD CONSTRAINT "outbox_message_id_messages_id_fk" FOREIGN KEY ("message_id") REFERENCES "public"."messages"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -289,7 +311,7 @@ CREATE UNIQUE INDEX "channel_identities_channel_external_uq" ON "channel_identit
 CREATE INDEX "channel_identities_customer_idx" ON "channel_identities" USING btree ("customer_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "complaints_ticket_uq" ON "complaints" USING btree ("ticket_number");--> statement-breakpoint
 CREATE INDEX "complaints_merchant_idx" ON "complaints" USING btree ("merchant_id");--> statement-breakpoint
-CREATE UNIQUE INDEX "conversations_open_identity_uq" ON "conversations" USING btree ("channel_identity_id") WHERE "conversations"."status" <> 'closed';--> statement-breakpoint
+CREATE UNIQUE INDEX "conversations_open_identity_uq" ON "conversations" USING btree ("channel_identity_id") WHERE "conversations"."status" <> 'closed' and "conversations"."parent_conversation_id" is null;--> statement-breakpoint
 CREATE UNIQUE INDEX "conversations_reply_token_uq" ON "conversations" USING btree ("reply_token");--> statement-breakpoint
 CREATE INDEX "conversations_customer_idx" ON "conversations" USING btree ("customer_id","created_at");--> statement-breakpoint
 CREATE INDEX "conversations_queue_idx" ON "conversations" USING btree ("status","priority","first_response_due_at");--> statement-breakpoint
@@ -303,7 +325,9 @@ CREATE INDEX "handoffs_conversation_idx" ON "handoffs" USING btree ("conversatio
 CREATE UNIQUE INDEX "messages_channel_external_uq" ON "messages" USING btree ("channel","external_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "messages_seq_uq" ON "messages" USING btree ("seq");--> statement-breakpoint
 CREATE INDEX "messages_conversation_idx" ON "messages" USING btree ("conversation_id","seq");--> statement-breakpoint
+CREATE INDEX "messages_channel_ref_idx" ON "messages" USING btree ("channel","channel_ref");--> statement-breakpoint
 CREATE INDEX "messages_unprocessed_idx" ON "messages" USING btree ("conversation_id","seq") WHERE "messages"."direction" = 'in' and "messages"."processed_at" is null;--> statement-breakpoint
+CREATE INDEX "notifications_audience_idx" ON "notifications" USING btree ("audience","agent_id","created_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "orders_number_uq" ON "orders" USING btree ("order_number");--> statement-breakpoint
 CREATE INDEX "orders_customer_idx" ON "orders" USING btree ("customer_id","created_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "outbox_message_uq" ON "outbox" USING btree ("message_id");--> statement-breakpoint

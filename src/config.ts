@@ -38,6 +38,7 @@ const EnvSchema = z.object({
   OPENAI_BASE_URL: optionalString.pipe(z.url().optional()),
   OPENAI_MODEL: z.string().default('gpt-4o-mini'),
   OPENAI_TIMEOUT_MS: z.coerce.number().int().positive().default(4000),
+  OPENAI_RESPONSE_FORMAT: z.enum(['json_schema', 'json_object']).default('json_schema'),
   WEBCHAT_IDENTITY_SECRET: optionalString,
   TELEGRAM_BOT_TOKEN: optionalString,
   TELEGRAM_WEBHOOK_SECRET: optionalString,
@@ -49,6 +50,23 @@ const EnvSchema = z.object({
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(500),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().positive().default(8),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(12),
+  /** This many refunds by one customer within REFUND_REVIEW_WINDOW_DAYS send the next refund to an agent. */
+  REFUND_REVIEW_COUNT: z.coerce.number().int().positive().default(3),
+  REFUND_REVIEW_WINDOW_DAYS: z.coerce.number().int().positive().default(30),
+  /** A refund request of at least this many cents goes to an agent. */
+  REFUND_REVIEW_AMOUNT_CENTS: z.coerce.number().int().positive().default(50_000),
+  /** The platform's order and refund API (docs/order-api.md); unset = our own tables. */
+  ORDER_API_URL: optionalString.pipe(z.url().optional()),
+  ORDER_API_TOKEN: optionalString,
+  ORDER_API_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  SLA_FIRST_RESPONSE_MINUTES: z.coerce.number().positive().default(60),
+  SLA_RESOLUTION_HOURS: z.coerce.number().positive().default(24),
+  /** Share of a deadline after which the owner is warned. */
+  SLA_WARNING_RATIO: z.coerce.number().gt(0).lt(1).default(0.8),
+  FOLLOWUP_DAYS: z.coerce.number().int().min(0).default(3),
+  /** Complaints per order above which the dashboard highlights a merchant. */
+  COMPLAINT_RATE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.05),
+  TIMER_POLL_MS: z.coerce.number().int().positive().default(5000),
 });
 
 /** Validated service configuration; the only place that reads process.env. */
@@ -88,6 +106,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
     if (e.TELEGRAM_MODE === 'webhook' && !e.TELEGRAM_WEBHOOK_SECRET) {
       problems.push('TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_MODE is webhook');
+    }
+    if (e.ORDER_API_URL && !e.ORDER_API_TOKEN) {
+      problems.push('ORDER_API_TOKEN: required when ORDER_API_URL is set');
     }
   }
   if (!parsed.success || database === undefined || problems.length > 0) throw new ConfigError(problems);

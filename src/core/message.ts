@@ -59,6 +59,10 @@ export const InboundMessage = z.object({
   thread: ThreadHint.nullable().default(null),
   /** Recorded but never answered (auto-replies, bounces, edits that need no reply). */
   silent: z.boolean().default(false),
+  /** The channel's id of the underlying message when the dedupe key differs (Telegram `chat:message_id`). */
+  channelMessageRef: z.string().min(1).max(512).nullable().default(null),
+  /** This is a new version of an earlier message: that message's `channelMessageRef`. History is kept. */
+  editOf: z.string().min(1).max(512).nullable().default(null),
   /** The full original (e.g. the whole email with quoted history) kept for agents. */
   original: z.string().nullable().default(null),
   receivedAt: z.date().nullable().default(null),

@@ -9,6 +9,7 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   smallint,
   text,
   timestamp,
@@ -263,8 +264,11 @@ export const conversations = pgTable(
     lastMessageAt: ts('last_message_at').notNull().defaultNow(),
   },
   (t) => [
-    // One open conversation per channel identity: concurrent first messages cannot open two.
-    uniqueIndex('conversations_open_identity_uq').on(t.channelIdentityId).where(sql`${t.status} <> 'closed'`),
+    // One open conversation per channel identity: concurrent first messages cannot open two. A case
+    // linked to an earlier one (an email reply naming a different order) may be open beside it.
+    uniqueIndex('conversations_open_identity_uq')
+      .on(t.channelIdentityId)
+      .where(sql`${t.status} <> 'closed' and ${t.parentConversationId} is null`),
     uniqueIndex('conversations_reply_token_uq').on(t.replyToken),
     index('conversations_customer_idx').on(t.customerId, t.createdAt),
     index('conversations_queue_idx').on(t.status, t.priority, t.firstResponseDueAt),
@@ -299,12 +303,15 @@ export const messages = pgTable(
     deliveryError: text('delivery_error'),
     /** An edited message keeps its earlier version: this points at the message it replaces. */
     editOfMessageId: uuid('edit_of_message_id'),
+    /** The channel's id of the underlying message when externalId is a delivery id (Telegram `chat:message_id`); edits find their original by it. */
+    channelRef: text('channel_ref'),
     createdAt: createdAt(),
   },
   (t) => [
     uniqueIndex('messages_channel_external_uq').on(t.channel, t.externalId),
     uniqueIndex('messages_seq_uq').on(t.seq),
     index('messages_conversation_idx').on(t.conversationId, t.seq),
+    index('messages_channel_ref_idx').on(t.channel, t.channelRef),
     index('messages_unprocessed_idx')
       .on(t.conversationId, t.seq)
       .where(sql`${t.direction} = 'in' and ${t.processedAt} is null`),
@@ -444,6 +451,23 @@ export const auditLog = pgTable(
   (t) => [index('audit_log_subject_idx').on(t.subjectType, t.subjectId)],
 );
 
+/** Notices for console users (SLA warnings and breaches, transfers offered): one row per recipient or audience. */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** `agent`: one agent (agentId); `managers`: every manager. */
+    audience: text('audience').notNull(),
+    agentId: uuid('agent_id').references(() => agents.id),
+    kind: text('kind').notNull(),
+    conversationId: uuid('conversation_id').references(() => conversations.id),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+    readAt: ts('read_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('notifications_audience_idx').on(t.audience, t.agentId, t.createdAt)],
+);
+
 /** Web chat sessions: the bearer token is stored only as a SHA-256 hash. */
 export const webchatSessions = pgTable(
   'webchat_sessions',
@@ -466,6 +490,18 @@ export const counters = pgTable('counters', {
   value: integer('value').notNull().default(0),
 });
 
+/** Every flow version a conversation may be pinned to: the definition snapshot by content hash. */
+export const flowVersions = pgTable(
+  'flow_versions',
+  {
+    flowId: text('flow_id').notNull(),
+    version: text('version').notNull(),
+    definition: jsonb('definition').$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.flowId, t.version] })],
+);
+
 export type Customer = typeof customers.$inferSelect;
 export type ChannelIdentity = typeof channelIdentities.$inferSelect;
 export type Merchant = typeof merchants.$inferSelect;
@@ -479,3 +515,4 @@ export type OutboxRow = typeof outbox.$inferSelect;
 export type Refund = typeof refunds.$inferSelect;
 export type Complaint = typeof complaints.$inferSelect;
 export type Handoff = typeof handoffs.$inferSelect;
+export type Notification = typeof notifications.$inferSelect;

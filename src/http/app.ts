@@ -15,6 +15,8 @@ export type AppDeps = HealthDeps &
     maxBodyBytes?: number;
     /** Feature routes (channels' webhooks, console, admin) mounted at their path. */
     mounts?: { path: string; app: Hono<any> }[];
+    /** Exact paths under /api exempt from the JSON body limit because they enforce their own. */
+    rawBodyPaths?: string[];
   };
 
 export interface AppEnv {
@@ -39,14 +41,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     );
   });
 
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: deps.maxBodyBytes ?? 64 * 1024,
-      onError: (c) =>
-        errorResponse(c, new AppError('payload_too_large', `Request body is larger than ${deps.maxBodyBytes ?? 64 * 1024} bytes`)),
-    }),
-  );
+  const jsonBodyLimit = bodyLimit({
+    maxSize: deps.maxBodyBytes ?? 64 * 1024,
+    onError: (c) =>
+      errorResponse(c, new AppError('payload_too_large', `Request body is larger than ${deps.maxBodyBytes ?? 64 * 1024} bytes`)),
+  });
+  // Routes that take raw uploads (raw MIME email) set their own, larger limit.
+  app.use('/api/*', (c, next) => (deps.rawBodyPaths?.includes(c.req.path) ? next() : jsonBodyLimit(c, next)));
 
   app.route('/', healthRoutes(deps));
   app.route('/api/webchat', webchatRoutes(deps));

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { and, eq, ne } from 'drizzle-orm';
+import { and, asc, eq, isNull, ne, sql } from 'drizzle-orm';
 import type { Clock } from '../core/ports.js';
 import { detectLocale } from '../core/locale.js';
 import { maskPersonalData } from '../core/mask.js';
@@ -7,6 +7,8 @@ import { InboundMessage, type InboundMessageInput } from '../core/message.js';
 import type { Db, Tx } from '../db/client.js';
 import { channelIdentities, conversations, customers, messages } from '../db/schema.js';
 import type { Conversation } from '../db/schema.js';
+import { resolveNumberedChoice } from './numbered-choice.js';
+import { threadPatch } from './thread-matcher.js';
 
 export interface ReceiveResult {
   messageId: string;
@@ -27,6 +29,8 @@ export interface ReceiveDeps {
   db: Db;
   clock: Clock;
   matchConversation?: ConversationMatcher;
+  /** Channels whose quick replies go out as numbered text: a bare number there answers them. */
+  numberedChoices?: (channel: InboundMessage['channel']) => boolean;
 }
 
 /**
@@ -57,6 +61,8 @@ export async function receiveInbound(deps: ReceiveDeps, input: InboundMessageInp
     }
     const conversation =
       (await deps.matchConversation?.(tx, inbound, identity)) ?? (await openConversation(tx, inbound, identity, now));
+    const numbered =
+      inbound.choice === null && deps.numberedChoices?.(inbound.channel) ? await resolveNumberedChoice(tx, conversation.id, inbound.text) : null;
     const [row] = await tx
       .insert(messages)
       .values({
@@ -65,19 +71,27 @@ export async function receiveInbound(deps: ReceiveDeps, input: InboundMessageInp
         author: 'customer',
         channel: inbound.channel,
         externalId: inbound.externalMessageId,
-        text: maskPersonalData(inbound.text),
-        choice: inbound.choice,
+        text: maskPersonalData(numbered?.label ?? inbound.text),
+        choice: numbered?.choice ?? inbound.choice,
         attachments: inbound.attachments,
         original: inbound.original === null ? null : maskPersonalData(inbound.original),
         deliveryStatus: 'received',
         processedAt: inbound.silent ? now : null,
+        channelRef: inbound.channelMessageRef,
+        editOfMessageId: inbound.editOf === null ? null : await findEditedOriginal(tx, inbound.channel, inbound.editOf),
         createdAt: inbound.receivedAt ?? now,
       })
       .returning({ id: messages.id });
     if (!row) throw new Error('message insert returned no row');
+    const thread = threadPatch(inbound);
     await tx
       .update(conversations)
-      .set({ lastMessageAt: now, updatedAt: now })
+      .set({
+        lastMessageAt: now,
+        updatedAt: now,
+        // Threading data (email subject, Message-IDs): the first subject stays, the latest ids win.
+        ...(thread ? { thread: sql`${JSON.stringify(thread.initial)}::jsonb || ${conversations.thread} || ${JSON.stringify(thread.latest)}::jsonb` } : {}),
+      })
       .where(eq(conversations.id, conversation.id));
     return {
       messageId: row.id,
@@ -87,6 +101,17 @@ export async function receiveInbound(deps: ReceiveDeps, input: InboundMessageInp
       duplicate: false,
     };
   });
+}
+
+/** The first stored version of an edited message (edits keep history: each version is its own row). */
+async function findEditedOriginal(tx: Tx, channel: InboundMessage['channel'], ref: string): Promise<string | null> {
+  const [original] = await tx
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(eq(messages.channel, channel), eq(messages.channelRef, ref), isNull(messages.editOfMessageId)))
+    .orderBy(asc(messages.seq))
+    .limit(1);
+  return original?.id ?? null;
 }
 
 async function upsertIdentity(tx: Tx, inbound: InboundMessage, now: Date) {

@@ -24,6 +24,8 @@ export interface TurnInput {
   conversation: Conversation;
   message: Message;
   now: Date;
+  /** Whatever `prepare` returned for this message (e.g. its intent classification). */
+  prepared?: unknown;
 }
 
 export interface TurnResult {
@@ -36,5 +38,10 @@ export interface TurnResult {
  * engine implements this. Whatever it writes through `tx` commits together with its replies.
  */
 export interface Responder {
+  /**
+   * Optional slow work done before the transaction opens (an LLM call): on embedded PGlite a
+   * transaction blocks every other query, so nothing slow may run inside `respond`.
+   */
+  prepare?(input: Omit<TurnInput, 'tx' | 'prepared'>): Promise<unknown>;
   respond(input: TurnInput): Promise<TurnResult>;
 }

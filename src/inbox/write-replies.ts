@@ -10,7 +10,7 @@ import type { Reply } from './responder.js';
 export async function writeReplies(
   tx: DbOrTx,
   conversation: Pick<Conversation, 'id' | 'channel'>,
-  replies: (Reply & { author?: 'bot' | 'system' | 'agent'; agentId?: string })[],
+  replies: (Omit<Reply, 'author'> & { author?: 'bot' | 'system' | 'agent'; agentId?: string })[],
   now: Date,
 ): Promise<string[]> {
   if (replies.length === 0) return [];
