@@ -1,15 +1,11 @@
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
-import { desc, eq, or } from 'drizzle-orm';
 import { ConfigError, type Config, loadConfig } from './config.js';
 import { AppError } from './core/errors.js';
-import { migrateDatabase, openDatabase } from './db/client.js';
-import { customers } from './db/schema.js';
-import { DEMO_SENIOR_CUSTOMER_ID, isDatabaseEmpty, seedDemoData } from './db/seed.js';
-import { createLogger, silentLogger } from './logger.js';
-import { startServer } from './main.js';
-import { createService } from './service.js';
 import { commandRegistrars } from './cli/index.js';
+
+// The service, database drivers and seed are imported by the commands that need them, so
+// light commands (classify, --help) start fast.
 
 function config(): Config {
   return loadConfig();
@@ -23,6 +19,8 @@ program
   .description('run the HTTP service, the outbox worker and enabled channels')
   .action(async () => {
     const cfg = config();
+    const { createLogger } = await import('./logger.js');
+    const { startServer } = await import('./main.js');
     const logger = createLogger(cfg.LOG_LEVEL);
     const running = await startServer(cfg, logger);
     const stop = (signal: string) => {
@@ -43,6 +41,7 @@ program
   .command('migrate')
   .description('apply database migrations (also done at every start)')
   .action(async () => {
+    const { migrateDatabase, openDatabase } = await import('./db/client.js');
     const database = await openDatabase(config().database);
     try {
       await migrateDatabase(database);
@@ -57,6 +56,8 @@ program
   .description('load the deterministic demo data into an empty database')
   .option('--seed <n>', 'random seed', '1')
   .action(async (opts: { seed: string }) => {
+    const { migrateDatabase, openDatabase } = await import('./db/client.js');
+    const { isDatabaseEmpty, seedDemoData } = await import('./db/seed.js');
     const database = await openDatabase(config().database);
     try {
       await migrateDatabase(database);
@@ -76,6 +77,11 @@ program
   .option('--customer <idOrPhone>', 'customer id or phone (default: the demo senior customer)')
   .action(async (opts: { customer?: string }) => {
     const cfg = config();
+    const { desc, eq, or } = await import('drizzle-orm');
+    const { customers } = await import('./db/schema.js');
+    const { DEMO_SENIOR_CUSTOMER_ID } = await import('./db/seed.js');
+    const { silentLogger } = await import('./logger.js');
+    const { createService } = await import('./service.js');
     const service = await createService({ config: cfg, logger: silentLogger });
     await service.start();
     try {

@@ -32,7 +32,8 @@ import { createTelegramAdapter } from '../channels/telegram/index.js';
 import { createTelegramIntake, type TelegramIntake, telegramRoutes } from './http/telegram-routes.js';
 import { linkIdentityByPhone, setIdentityReachable } from './inbox/link-identity.js';
 
-export const FLOWS_DIR = join(import.meta.dirname, '../flows');
+export { FLOWS_DIR } from './paths.js';
+import { FLOWS_DIR } from './paths.js';
 
 export interface ServiceOptions {
   config: Config;

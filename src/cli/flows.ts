@@ -5,7 +5,7 @@ import { AppError } from '../core/errors.js';
 import { builtInActionCatalogue } from '../engine/action-catalogue.js';
 import { checkFlows, formatProblems } from '../engine/check-flows.js';
 import { flowJsonSchema } from '../engine/flow-schema.js';
-import { FLOWS_DIR } from '../service.js';
+import { FLOWS_DIR } from '../paths.js';
 import type { RegisterCommands } from './index.js';
 
 /** The JSON Schema file editors use for flows/*.yaml. */

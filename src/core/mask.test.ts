@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { maskEmails, maskForLlm, maskPersonalData } from './mask.js';
+import { maskEmails, maskForLlm, maskPersonalData, maskSecrets } from './mask.js';
 
 describe('maskPersonalData', () => {
   it.each([
@@ -60,5 +60,23 @@ describe('maskForLlm', () => {
         expect(masked).not.toContain(phone);
       }),
     );
+  });
+});
+
+describe('maskSecrets (intake)', () => {
+  it('keeps phone numbers, so a callback number reaches the agent', () => {
+    expect(maskSecrets('请打我电话 13812345678')).toBe('请打我电话 13812345678');
+    expect(maskSecrets('call +86 138 1234 5678 please')).toBe('call +86 138 1234 5678 please');
+  });
+
+  it('still hides cards, ID numbers, passwords and SMS codes', () => {
+    const masked = maskSecrets('卡号 6222 0212 3456 7890 123，身份证 110101199003071234，密码是 abc123，验证码 482913，电话 13812345678');
+    expect(masked).not.toMatch(/6222 0212|11010119900307|abc123|482913/);
+    expect(masked).toContain('13812345678');
+    expect(masked).toContain('[card ****0123]');
+  });
+
+  it('masks the phone numbers too when the text goes to logs or an LLM', () => {
+    expect(maskPersonalData('call +86 138 1234 5678 please')).toBe('call [phone ****5678] please');
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Classification, type ClassifyContext, type IntentClassifier } from '../core/intent.js';
 import type { Locale } from '../core/message.js';
-import { FLOWS_DIR } from '../service.js';
+import { FLOWS_DIR } from '../paths.js';
 import { type ActionPort, type AdvanceDeps, advance, type FlowEvent, type HandoffPort } from './advance.js';
 import { FlowLibrary } from './flow-library.js';
 import { loadFlows } from './load-flows.js';

@@ -264,11 +264,12 @@ const extractors = {
     const m = /[A-Za-z0-9][A-Za-z0-9-]{5,39}/.exec(turn.input.text);
     return m && /\d/.test(m[0]) ? m[0].toUpperCase() : null;
   },
-  // Intake masks phone numbers before the engine sees them; the masked form is accepted as it is.
+  // Intake keeps phone numbers (the agent must be able to call back); a masked one is accepted as it is.
   phone: async (turn: Turn) => {
     const masked = /\[phone \*{4}\d{4}\]/.exec(turn.input.text);
     if (masked) return masked[0];
-    const digits = turn.input.text.replace(/[\s()-]/g, '');
+    const found = /\+?\d[\d\s()-]{5,18}\d/.exec(turn.input.text);
+    const digits = found ? found[0].replace(/[\s()-]/g, '') : '';
     return /^\+?\d{7,15}$/.test(digits) ? digits : null;
   },
   photos: async (turn: Turn) => (turn.input.attachments.length > 0 ? turn.input.attachments : null),

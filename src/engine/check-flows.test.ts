@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FLOW_SCHEMA_FILE, flowSchemaText } from '../cli/flows.js';
-import { FLOWS_DIR } from '../service.js';
+import { FLOWS_DIR } from '../paths.js';
 import { builtInActionCatalogue } from './action-catalogue.js';
 import { checkFlows, formatProblems } from './check-flows.js';
 

@@ -3,7 +3,7 @@ import { type HandoffPolicy, openHandoff } from '../actions/handoff.js';
 import type { ActionRegistry } from '../actions/registry.js';
 import { AppError } from '../core/errors.js';
 import { Classification, type ClassifyContext, type IntentClassifier } from '../core/intent.js';
-import { maskPersonalData } from '../core/mask.js';
+import { maskPersonalData, maskSecrets } from '../core/mask.js';
 import { Locale } from '../core/message.js';
 import type { Tx } from '../db/client.js';
 import { findFlowVersion } from '../db/flow-versions.js';
@@ -88,7 +88,7 @@ export function createFlowResponder(deps: FlowResponderDeps): Responder {
         if (snapshot) deps.library.addVersion(snapshot, stored.flowVersion);
       }
       if (migrated && Object.keys(conversation.state).length > 0) deps.logger.info({ conversationId: conversation.id }, 'flow_state.migrated');
-      const text = maskPersonalData(message.text);
+      const text = maskSecrets(message.text);
       const ready = readPrepared(prepared, message.text);
       const classifier: IntentClassifier = { classify: async (t, context) => ready ?? deps.classifier.classify(t, context) };
       const event: FlowEvent = {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull, ne, sql } from 'drizzle-orm';
 import type { Clock } from '../core/ports.js';
 import { detectLocale } from '../core/locale.js';
-import { maskPersonalData } from '../core/mask.js';
+import { maskSecrets } from '../core/mask.js';
 import { InboundMessage, type InboundMessageInput } from '../core/message.js';
 import type { Db, Tx } from '../db/client.js';
 import { channelIdentities, conversations, customers, messages } from '../db/schema.js';
@@ -71,10 +71,10 @@ export async function receiveInbound(deps: ReceiveDeps, input: InboundMessageInp
         author: 'customer',
         channel: inbound.channel,
         externalId: inbound.externalMessageId,
-        text: maskPersonalData(numbered?.label ?? inbound.text),
+        text: maskSecrets(numbered?.label ?? inbound.text),
         choice: numbered?.choice ?? inbound.choice,
         attachments: inbound.attachments,
-        original: inbound.original === null ? null : maskPersonalData(inbound.original),
+        original: inbound.original === null ? null : maskSecrets(inbound.original),
         deliveryStatus: 'received',
         processedAt: inbound.silent ? now : null,
         channelRef: inbound.channelMessageRef,

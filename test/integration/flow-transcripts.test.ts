@@ -34,6 +34,8 @@ const Turn = z.strictObject({
     .optional(),
   /** Reason of the latest handoff of the conversation, or `none`. */
   handoff: z.string().optional(),
+  /** The callback number the latest handoff carries to the agent. */
+  callbackPhone: z.string().optional(),
   /** Refund rows created in this conversation. */
   refunds: z.number().optional(),
   complaints: z.number().optional(),
@@ -128,6 +130,10 @@ async function play(service: Awaited<ReturnType<typeof testService>>, file: stri
     if (turn.handoff !== undefined) {
       const [h] = await db.select().from(handoffs).where(eq(handoffs.conversationId, conversationId)).orderBy(desc(handoffs.createdAt)).limit(1);
       expect(h?.reason ?? 'none', `${where}: handoff`).toBe(turn.handoff);
+    }
+    if (turn.callbackPhone !== undefined) {
+      const [h] = await db.select().from(handoffs).where(eq(handoffs.conversationId, conversationId)).orderBy(desc(handoffs.createdAt)).limit(1);
+      expect(h?.callbackPhone, `${where}: callback phone`).toBe(turn.callbackPhone);
     }
     if (turn.refunds !== undefined) expect(await db.$count(refunds, eq(refunds.conversationId, conversationId)), `${where}: refunds`).toBe(turn.refunds);
     if (turn.complaints !== undefined) {

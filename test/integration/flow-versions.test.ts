@@ -5,7 +5,7 @@ import { conversations, flowVersions, messages } from '../../src/db/schema.js';
 import { DEMO_SENIOR_CUSTOMER_ID } from '../../src/db/seed.js';
 import { Flow } from '../../src/engine/flow-schema.js';
 import { loadFlows } from '../../src/engine/load-flows.js';
-import { FLOWS_DIR } from '../../src/service.js';
+import { FLOWS_DIR } from '../../src/paths.js';
 import { backends } from '../support/db.js';
 import { testService } from '../support/service.js';
 
