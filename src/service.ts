@@ -14,7 +14,7 @@ import { FlowLibrary } from './engine/flow-library.js';
 import { createFlowResponder } from './engine/flow-responder.js';
 import { loadFlows } from './engine/load-flows.js';
 import { saveFlowVersions } from './db/flow-versions.js';
-import { createClassifier } from './llm/index.js';
+import { createClassifier, createSummarizer } from './llm/index.js';
 import { type AppEnv, createApp } from './http/app.js';
 import { LiveHub } from './inbox/live-hub.js';
 import { OutboxWorker } from './inbox/outbox-worker.js';
@@ -99,6 +99,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         actions: createActionRegistry(createActionDeps(config, logger)),
         logger,
         handoffPolicy: handoffPolicyFromConfig(config),
+        summarizer: summarizerFor(config, logger, db),
       });
     // Telegram: the adapter sends; updates arrive on the webhook route, or from start() when polling.
     let telegramIntake: TelegramIntake | null = null;
@@ -273,4 +274,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     if (ownsDatabase) await database.close().catch(() => {});
     throw err;
   }
+}
+
+/** The LLM handoff summarizer when a key is configured; otherwise the rule-based summary stays. */
+function summarizerFor(config: Config, logger: Logger, db: Database['db']) {
+  const summarizer = createSummarizer(config, logger);
+  return summarizer ? { db, summarizer } : null;
 }

@@ -5,7 +5,9 @@ import { AppError } from '../core/errors.js';
 import { builtInActionCatalogue } from '../engine/action-catalogue.js';
 import { checkFlows, formatProblems } from '../engine/check-flows.js';
 import { flowJsonSchema } from '../engine/flow-schema.js';
-import { FLOWS_DIR } from '../paths.js';
+import { loadLexicon } from '../intent/lexicon.js';
+import { checkPromptVariables } from '../llm/prompts.js';
+import { FLOWS_DIR, PROMPTS_DIR } from '../paths.js';
 import type { RegisterCommands } from './index.js';
 
 /** The JSON Schema file editors use for flows/*.yaml. */
@@ -23,13 +25,22 @@ export const registerFlowsCommands: RegisterCommands = (program: Command) => {
     .command('check')
     .description('validate every flow: schema, actions and outcomes, dangling or unreachable steps, translations, template variables')
     .option('--dir <dir>', 'flows directory', FLOWS_DIR)
-    .action((opts: { dir: string }) => {
+    .option('--prompts <dir>', 'prompts directory', PROMPTS_DIR)
+    .action((opts: { dir: string; prompts: string }) => {
       const { problems, flows: count } = checkFlows(opts.dir, builtInActionCatalogue());
-      if (problems.length > 0) {
-        process.stderr.write(`${formatProblems(problems)}\n`);
-        throw new AppError('validation_failed', `${problems.length} problem(s) in ${opts.dir}`);
+      // The intent lexicon and the LLM prompts are platform-team data too: check them in the same pass.
+      const other: string[] = [...checkPromptVariables(opts.prompts)];
+      try {
+        loadLexicon(join(opts.dir, 'intents.yaml'));
+      } catch (err) {
+        other.push(err instanceof Error ? err.message : String(err));
       }
-      process.stdout.write(`${count} flows OK\n`);
+      if (problems.length > 0 || other.length > 0) {
+        if (problems.length > 0) process.stderr.write(`${formatProblems(problems)}\n`);
+        for (const line of other) process.stderr.write(`${line}\n`);
+        throw new AppError('validation_failed', `${problems.length + other.length} problem(s) in ${opts.dir} and ${opts.prompts}`);
+      }
+      process.stdout.write(`${count} flows OK, intent lexicon OK, prompts OK\n`);
     });
   flows
     .command('schema')

@@ -1,11 +1,11 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import { type HandoffPolicy, openHandoff } from '../actions/handoff.js';
+import { type HandoffPolicy, type HandoffSummarizer, openHandoff, refineHandoffSummary } from '../actions/handoff.js';
 import type { ActionRegistry } from '../actions/registry.js';
 import { AppError } from '../core/errors.js';
 import { Classification, type ClassifyContext, type IntentClassifier } from '../core/intent.js';
 import { maskPersonalData, maskSecrets } from '../core/mask.js';
 import { Locale } from '../core/message.js';
-import type { Tx } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import { findFlowVersion } from '../db/flow-versions.js';
 import { customers, timers } from '../db/schema.js';
 import type { Conversation } from '../db/schema.js';
@@ -21,6 +21,8 @@ export interface FlowResponderDeps {
   actions: ActionRegistry;
   logger: Logger;
   handoffPolicy?: HandoffPolicy;
+  /** Rewrites a handoff's rule-based summary (an LLM) after the turn committed; null = keep it. */
+  summarizer?: { db: Db; summarizer: HandoffSummarizer } | null;
 }
 
 function needsClassification(conversation: Conversation, text: string, choice: string | null): boolean {
@@ -45,7 +47,13 @@ function actionPort(registry: ActionRegistry, tx: Tx, conversation: Conversation
   };
 }
 
-function handoffPort(tx: Tx, conversation: Conversation, now: Date, policy: HandoffPolicy | undefined): HandoffPort {
+function handoffPort(
+  tx: Tx,
+  conversation: Conversation,
+  now: Date,
+  policy: HandoffPolicy | undefined,
+  opened: string[],
+): HandoffPort {
   return {
     async open(input) {
       let callbackPhone = input.callbackPhone;
@@ -60,6 +68,7 @@ function handoffPort(tx: Tx, conversation: Conversation, now: Date, policy: Hand
         now,
         policy,
       );
+      opened.push(result.handoffId);
       return { ticketNumber: result.ticketNumber };
     },
   };
@@ -102,10 +111,11 @@ export function createFlowResponder(deps: FlowResponderDeps): Responder {
           firstResponseDueAt: conversation.firstResponseDueAt,
         },
       };
+      const openedHandoffs: string[] = [];
       const advanceDeps: AdvanceDeps = {
         classifier,
         actions: actionPort(deps.actions, tx, conversation, now),
-        handoff: handoffPort(tx, conversation, now, deps.handoffPolicy),
+        handoff: handoffPort(tx, conversation, now, deps.handoffPolicy, openedHandoffs),
         now,
       };
       const result = await advance(deps.library, stored, event, advanceDeps);
@@ -131,6 +141,13 @@ export function createFlowResponder(deps: FlowResponderDeps): Responder {
           priority: result.priority,
           ...(result.status ? { status: result.status } : {}),
         },
+        // The LLM summary is slow: it replaces the rule-based one after the handoff committed.
+        afterCommit: deps.summarizer
+          ? openedHandoffs.map((handoffId) => async () => {
+              const { db, summarizer } = deps.summarizer ?? {};
+              if (db && summarizer) await refineHandoffSummary(db, handoffId, summarizer);
+            })
+          : [],
       };
     },
   };

@@ -130,6 +130,7 @@ export class Processor {
     if (!message) return false;
     const now = clock.now();
     let wrote = 0;
+    let followUps: (() => Promise<void>)[] = [];
     try {
       let prepared: unknown;
       if (responder.prepare) {
@@ -147,8 +148,12 @@ export class Processor {
           .set({ ...patch, updatedAt: now, ...(ids.length > 0 ? { lastMessageAt: now } : {}) })
           .where(eq(conversations.id, conversationId));
         await tx.update(messages).set({ processedAt: now }).where(eq(messages.id, message.id));
+        followUps = result.afterCommit ?? [];
         return ids.length;
       });
+      for (const followUp of followUps) {
+        await followUp().catch((err: unknown) => logger.warn({ err, conversationId }, 'turn.follow_up_failed'));
+      }
       logger.debug({ conversationId, messageId: message.id, replies: wrote }, 'message.processed');
     } catch (err) {
       // A failing turn must not lose the message or loop forever: apologise and move on.

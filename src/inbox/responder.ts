@@ -31,6 +31,8 @@ export interface TurnInput {
 export interface TurnResult {
   replies: Reply[];
   patch?: ConversationPatch;
+  /** Slow follow-up work to run once the turn has committed (e.g. an LLM handoff summary). */
+  afterCommit?: (() => Promise<void>)[];
 }
 
 /**
