@@ -1,36 +1,18 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { and, desc, eq, ne } from 'drizzle-orm';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openHandoff } from '../../src/actions/handoff.js';
 import { loadHandoffMessages } from '../../src/console/wording.js';
 import { conversations, orders } from '../../src/db/schema.js';
 import { DEMO_PASSWORD, DEMO_SENIOR_CUSTOMER_ID } from '../../src/db/seed.js';
+import { launchChromium, skipBrowserSuite } from '../support/browser.js';
 import { testService } from '../support/service.js';
 
-const CHROMIUM = process.env.KEFU_CHROMIUM ?? '/usr/bin/chromium';
-const REQUIRED = process.env.KEFU_REQUIRE_BROWSER === '1';
-const FOUND = existsSync(CHROMIUM);
-const SKIP = !FOUND && !REQUIRED;
-if (SKIP) {
-  process.stderr.write(
-    `\n[kefu tests] console browser test SKIPPED: no Chromium at ${CHROMIUM} ` +
-      '(apt-get install chromium, or set KEFU_CHROMIUM; KEFU_REQUIRE_BROWSER=1 turns this into a failure)\n',
-  );
-}
-
-const LAUNCH_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const SKIP = skipBrowserSuite('console browser test');
 
 /** Where screenshots of the console land for a human to look at (ignored by git). */
 const SHOTS = join(import.meta.dirname, '../../.tmp/screenshots');
@@ -44,13 +26,12 @@ describe.skipIf(SKIP)('agent console in Chromium, with the consumer in the web c
   const wording = loadHandoffMessages();
 
   beforeAll(async () => {
-    if (!FOUND) throw new Error(`KEFU_REQUIRE_BROWSER=1 but Chromium was not found at ${CHROMIUM} (set KEFU_CHROMIUM)`);
     service = await testService('pglite', { start: true });
     server = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: service.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
     });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

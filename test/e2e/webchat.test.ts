@@ -1,33 +1,13 @@
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { and, eq } from 'drizzle-orm';
-import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messages } from '../../src/db/schema.js';
+import { launchChromium, skipBrowserSuite } from '../support/browser.js';
 import { testService } from '../support/service.js';
 
-const CHROMIUM = process.env.KEFU_CHROMIUM ?? '/usr/bin/chromium';
-const REQUIRED = process.env.KEFU_REQUIRE_BROWSER === '1';
-const FOUND = existsSync(CHROMIUM);
-const SKIP = !FOUND && !REQUIRED;
-if (SKIP) {
-  process.stderr.write(
-    `\n[kefu tests] browser tests SKIPPED: no Chromium at ${CHROMIUM} ` +
-      '(apt-get install chromium, or set KEFU_CHROMIUM; KEFU_REQUIRE_BROWSER=1 turns this into a failure)\n',
-  );
-}
-
-// Exactly the launch arguments STACK.md verified for Debian's Chromium.
-const LAUNCH_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const SKIP = skipBrowserSuite('browser tests');
 
 describe.skipIf(SKIP)('web chat page in Chromium', () => {
   let service: Awaited<ReturnType<typeof testService>>;
@@ -39,13 +19,12 @@ describe.skipIf(SKIP)('web chat page in Chromium', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!FOUND) throw new Error(`KEFU_REQUIRE_BROWSER=1 but Chromium was not found at ${CHROMIUM} (set KEFU_CHROMIUM)`);
     service = await testService('pglite', { start: true });
     server = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: service.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
     });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 420, height: 860 } });
     page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(String(err)));

@@ -1,0 +1,39 @@
+import { existsSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright-core';
+
+/** Debian's Chromium, driven by playwright-core (never a downloaded browser). */
+export const CHROMIUM = process.env.KEFU_CHROMIUM ?? '/usr/bin/chromium';
+const REQUIRED = process.env.KEFU_REQUIRE_BROWSER === '1';
+const FOUND = existsSync(CHROMIUM);
+
+// Exactly the launch arguments STACK.md verified for Debian's Chromium.
+const LAUNCH_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * Whether a browser suite must be skipped: only when Chromium is missing and not required.
+ * Says so once on stderr, so `npm test` tells which suites it did not run.
+ */
+export function skipBrowserSuite(name: string): boolean {
+  const skip = !FOUND && !REQUIRED;
+  if (skip) {
+    process.stderr.write(
+      `\n[kefu tests] ${name} SKIPPED: no Chromium at ${CHROMIUM} ` +
+        '(apt-get install chromium, or set KEFU_CHROMIUM; KEFU_REQUIRE_BROWSER=1 turns this into a failure)\n',
+    );
+  }
+  return skip;
+}
+
+/** Launches Chromium headless; with KEFU_REQUIRE_BROWSER=1 a missing browser fails loudly. */
+export async function launchChromium(): Promise<Browser> {
+  if (!FOUND) throw new Error(`KEFU_REQUIRE_BROWSER=1 but Chromium was not found at ${CHROMIUM} (set KEFU_CHROMIUM)`);
+  return chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+}
