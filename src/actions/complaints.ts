@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { Attachment } from '../core/message.js';
-import { maskSecrets } from '../core/mask.js';
+import { maskPersonalData } from '../core/mask.js';
 import { nextTicketNumber } from '../db/counters.js';
 import { auditLog, complaintCategory, complaintOutcome, complaints, merchants } from '../db/schema.js';
 import type { Logger } from '../logger.js';
@@ -80,8 +80,8 @@ export function complaintOpen(deps: ComplaintDeps): ActionDef<ComplaintOpenInput
           orderId,
           conversationId: ctx.conversationId,
           category: input.category,
-          description: maskSecrets(input.description),
-          occurredAt: input.occurredAt === undefined ? null : maskSecrets(input.occurredAt),
+          description: maskPersonalData(input.description),
+          occurredAt: input.occurredAt === undefined ? null : maskPersonalData(input.occurredAt),
           wantedOutcome: input.wantedOutcome,
           attachments: input.attachments,
           createdAt: now,

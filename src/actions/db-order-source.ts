@@ -20,7 +20,8 @@ const orderColumns = {
 
 type OrderRow = { order: typeof orders.$inferSelect; deal: typeof deals.$inferSelect; merchant: DealTerms['merchant'] };
 
-function toDealTerms(deal: typeof deals.$inferSelect, merchant: DealTerms['merchant']): DealTerms {
+/** A deal's terms as consumers are told them, word for word from the record. */
+export function dealTermsOf(deal: typeof deals.$inferSelect): Omit<DealTerms, 'merchant'> {
   return {
     id: deal.id,
     title: deal.title,
@@ -36,8 +37,11 @@ function toDealTerms(deal: typeof deals.$inferSelect, merchant: DealTerms['merch
     originalPriceCents: deal.originalPriceCents,
     refundAnytime: deal.refundAnytime,
     refundOnExpiry: deal.refundOnExpiry,
-    merchant,
   };
+}
+
+function toDealTerms(deal: typeof deals.$inferSelect, merchant: DealTerms['merchant']): DealTerms {
+  return { ...dealTermsOf(deal), merchant };
 }
 
 /** Attaches coupons to order rows with one more query (no N+1). */

@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { ChannelKind, Locale } from '../core/message.js';
 import type { DbOrTx } from '../db/client.js';
+import { dealTermsOf } from './db-order-source.js';
 import {
   channelIdentities,
   conversations,
@@ -174,22 +175,7 @@ export async function buildHandoffPacket(db: DbOrTx, conversationId: string): Pr
       coupons: couponRows
         .filter((c) => c.orderId === order.id)
         .map((c) => ({ code: c.code, state: c.state, expiresAt: c.expiresAt.toISOString(), usedAt: c.usedAt?.toISOString() ?? null })),
-      deal: {
-        id: deal.id,
-        title: deal.title,
-        included: deal.included,
-        validFrom: deal.validFrom,
-        validTo: deal.validTo,
-        weekdays: deal.weekdays,
-        hoursFrom: deal.hoursFrom,
-        hoursTo: deal.hoursTo,
-        reservationRequired: deal.reservationRequired,
-        usageNotes: deal.usageNotes,
-        priceCents: deal.priceCents,
-        originalPriceCents: deal.originalPriceCents,
-        refundAnytime: deal.refundAnytime,
-        refundOnExpiry: deal.refundOnExpiry,
-      },
+      deal: dealTermsOf(deal),
       merchant: {
         id: merchant.id,
         name: merchant.name,
@@ -293,3 +279,4 @@ export function ruleBasedSummary(packet: HandoffPacket, reason: string, locale: 
   }
   return lines.slice(0, 5).join('\n');
 }
+
