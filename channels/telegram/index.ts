@@ -5,9 +5,9 @@ import { Api, GrammyError, HttpError } from 'grammy';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import type { ChannelAdapter, SendResult } from '../../src/core/channel.js';
-import { Locale, type OutboundMessage } from '../../src/core/message.js';
-import { type ParsedUpdate, type TelegramNotice, parseUpdate } from './parse-update.js';
-import { inlineKeyboard, splitText, TELEGRAM_MAX_TEXT } from './render.js';
+import { type ChannelNotice, Locale, type OutboundMessage, type QuickReply, SHARE_PHONE_REPLY_ID } from '../../src/core/message.js';
+import { type ParsedUpdate, parseUpdate } from './parse-update.js';
+import { type InlineKeyboard, inlineKeyboard, splitText, TELEGRAM_MAX_TEXT } from './render.js';
 import { ALLOWED_UPDATES } from './update.js';
 
 export { MENU_COMMAND_DATA, type ParsedUpdate, type TelegramNotice } from './parse-update.js';
@@ -17,12 +17,6 @@ const Localized = z.object({ 'zh-Hans': z.string().min(1), 'zh-Hant': z.string()
 /** channels/telegram/messages.yaml: what the channel says by itself. */
 export const TelegramMessages = z.object({
   menu_command: Localized,
-  voice_unsupported: z.object({
-    text: Localized,
-    buttons: z
-      .array(z.object({ data: z.string().min(1).refine((d) => Buffer.byteLength(d) <= 64, 'at most 64 bytes'), label: Localized }))
-      .min(1),
-  }),
   share_phone: z.object({ text: Localized, button: Localized }),
   phone_received: z.object({ text: Localized }),
   group_unsupported: z.object({ text: Localized }),
@@ -61,13 +55,59 @@ export interface TelegramAdapter extends ChannelAdapter {
   parseUpdate(raw: unknown): ParsedUpdate;
   /** Stops the spinner on a pressed inline button. */
   answerCallbackQuery(id: string): Promise<void>;
-  /** Sends one of the channel's own notices (not part of a flow, not stored). */
-  sendNotice(chatId: number, notice: TelegramNotice, locale: Locale): Promise<void>;
+  /**
+   * Sends the one short note for a group chat directly: a group has no conversation, so there is
+   * no outbox row to deliver it (private-chat notices go through the outbox with their message).
+   */
+  sendGroupNotice(chatId: number, locale: Locale): Promise<void>;
   setWebhook(url: string, options?: { dropPendingUpdates?: boolean }): Promise<void>;
   deleteWebhook(options?: { dropPendingUpdates?: boolean }): Promise<void>;
 }
 
 const noLog: AdapterLog = { info: () => {}, warn: () => {} };
+
+/** Conversation thread key: a "share my phone number" reply keyboard is showing in the chat. */
+const CONTACT_KEYBOARD = 'telegramContactKeyboard';
+
+type ReplyMarkup =
+  | InlineKeyboard
+  | { keyboard: ({ text: string; request_contact: true } | { text: string })[][]; resize_keyboard: true; one_time_keyboard: true }
+  | { remove_keyboard: true };
+
+/** A private-chat notice as the conversation's message, in the consumer's language. */
+export function noticeMessage(messages: TelegramMessages, notice: 'share_phone' | 'phone_received', locale: Locale): ChannelNotice {
+  switch (notice) {
+    case 'share_phone':
+      return { text: messages.share_phone.text[locale], quickReplies: [{ id: SHARE_PHONE_REPLY_ID, label: messages.share_phone.button[locale] }] };
+    case 'phone_received':
+      return { text: messages.phone_received.text[locale], quickReplies: [] };
+  }
+}
+
+/**
+ * The reply markup for a message: a `share_phone` quick reply becomes a reply keyboard whose first
+ * button shares the phone number (the other quick replies become plain keyboard buttons that send
+ * their label); otherwise an inline keyboard. A contact keyboard still showing is removed by the
+ * next message without buttons (the thanks after a shared contact, or the next plain answer).
+ */
+function replyMarkup(
+  quickReplies: QuickReply[],
+  contactKeyboardShown: boolean,
+): { markup: ReplyMarkup | null; dropped: string[]; contactKeyboard: boolean | null } {
+  const share = quickReplies.find((q) => q.id === SHARE_PHONE_REPLY_ID);
+  if (share) {
+    const rest = quickReplies.filter((q) => q !== share).map((q) => [{ text: q.label }]);
+    return {
+      markup: { keyboard: [[{ text: share.label, request_contact: true }], ...rest], resize_keyboard: true, one_time_keyboard: true },
+      dropped: [],
+      contactKeyboard: true,
+    };
+  }
+  const { keyboard, dropped } = inlineKeyboard(quickReplies);
+  if (keyboard) return { markup: keyboard, dropped, contactKeyboard: null };
+  if (contactKeyboardShown) return { markup: { remove_keyboard: true }, dropped, contactKeyboard: false };
+  return { markup: null, dropped, contactKeyboard: null };
+}
 
 /** Builds the Telegram adapter on grammY's Api client (no Bot instance, so no getMe at start). */
 export function createTelegramAdapter(options: TelegramAdapterOptions): TelegramAdapter {
@@ -80,17 +120,21 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   async function send(message: OutboundMessage): Promise<SendResult> {
     const chatId = message.recipient.externalId;
     const parts = splitText(message.text, TELEGRAM_MAX_TEXT);
-    const { keyboard, dropped } = inlineKeyboard(message.quickReplies);
+    const { markup, dropped, contactKeyboard } = replyMarkup(message.quickReplies, message.thread[CONTACT_KEYBOARD] === true);
     if (dropped.length > 0) log.warn({ messageId: message.messageId, dropped }, 'telegram.buttons_dropped');
     try {
       let lastId = 0;
       for (const [i, part] of parts.entries()) {
         const last = i === parts.length - 1;
         // Plain text (no parse_mode): what the flows wrote is shown as is, with nothing to escape.
-        const sent = await api.sendMessage(chatId, part, last && keyboard ? { reply_markup: keyboard } : {});
+        const sent = await api.sendMessage(chatId, part, last && markup ? { reply_markup: markup } : {});
         lastId = sent.message_id;
       }
-      return { ok: true, externalId: `msg:${chatId}:${lastId}` };
+      return {
+        ok: true,
+        externalId: `msg:${chatId}:${lastId}`,
+        ...(contactKeyboard === null ? {} : { thread: { [CONTACT_KEYBOARD]: contactKeyboard } }),
+      };
     } catch (err) {
       return sendFailure(err);
     }
@@ -129,9 +173,10 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
 
   return {
     kind: 'telegram',
-    capabilities: { buttons: true, maxTextLength: TELEGRAM_MAX_TEXT, formatting: 'plain' },
+    capabilities: { buttons: true, maxTextLength: TELEGRAM_MAX_TEXT, formatting: 'plain', contactRequest: true },
     send,
-    parseUpdate: (raw) => parseUpdate(raw, { menuCommand: messages.menu_command }),
+    parseUpdate: (raw) =>
+      parseUpdate(raw, { menuCommand: messages.menu_command, notice: (notice, locale) => noticeMessage(messages, notice, locale) }),
     verifyWebhookSecret(header) {
       if (!secretDigest || !header) return false;
       return timingSafeEqual(digest(header), secretDigest);
@@ -139,30 +184,8 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     async answerCallbackQuery(id) {
       await api.answerCallbackQuery(id);
     },
-    async sendNotice(chatId, notice, locale) {
-      const lang = Locale.parse(locale);
-      switch (notice) {
-        case 'voice_unsupported': {
-          const m = messages.voice_unsupported;
-          await api.sendMessage(chatId, m.text[lang], {
-            reply_markup: { inline_keyboard: m.buttons.map((b) => [{ text: b.label[lang], callback_data: b.data }]) },
-          });
-          return;
-        }
-        case 'share_phone': {
-          const m = messages.share_phone;
-          await api.sendMessage(chatId, m.text[lang], {
-            reply_markup: { keyboard: [[{ text: m.button[lang], request_contact: true }]], resize_keyboard: true, one_time_keyboard: true },
-          });
-          return;
-        }
-        case 'phone_received':
-          await api.sendMessage(chatId, messages.phone_received.text[lang], { reply_markup: { remove_keyboard: true } });
-          return;
-        case 'group_unsupported':
-          await api.sendMessage(chatId, messages.group_unsupported.text[lang]);
-          return;
-      }
+    async sendGroupNotice(chatId, locale) {
+      await api.sendMessage(chatId, messages.group_unsupported.text[Locale.parse(locale)]);
     },
     async setWebhook(url, opts = {}) {
       if (!options.webhookSecret) throw new Error('TELEGRAM_WEBHOOK_SECRET is needed to register a webhook');

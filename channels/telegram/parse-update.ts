@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Attachment, InboundMessage, type Locale } from '../../src/core/message.js';
+import { type Attachment, type ChannelNotice, InboundMessage, type Locale } from '../../src/core/message.js';
 import {
   TelegramCallbackQuery,
   TelegramChatMemberUpdated,
@@ -8,8 +8,12 @@ import {
   type TelegramUser,
 } from './update.js';
 
-/** Something the Telegram channel says by itself (wording in messages.yaml), next to the flows' replies. */
-export const TelegramNotice = z.enum(['voice_unsupported', 'share_phone', 'phone_received', 'group_unsupported']);
+/**
+ * Something the Telegram channel says by itself (wording in messages.yaml), next to the flows' replies.
+ * In a private chat it goes out through the outbox with the stored message (`inbound.notices`);
+ * only `group_unsupported` is sent directly, because a group has no conversation to store it in.
+ */
+export const TelegramNotice = z.enum(['share_phone', 'phone_received', 'group_unsupported']);
 export type TelegramNotice = z.infer<typeof TelegramNotice>;
 
 export const IgnoreReason = z.enum([
@@ -79,6 +83,8 @@ export const MENU_COMMAND_DATA = 'cmd:menu';
 export interface ParseWords {
   /** What `/start` and a `cmd:menu` button say: a menu command of the flows, per locale. */
   menuCommand: Record<Locale, string>;
+  /** A private-chat notice as the message the conversation gets. */
+  notice(notice: 'share_phone' | 'phone_received', locale: Locale): ChannelNotice;
 }
 
 /**
@@ -155,7 +161,7 @@ function fromMessage(
   let text = message.text ?? message.caption ?? '';
   if (message.sticker && text === '') text = message.sticker.emoji ?? '';
   let verifiedPhone: string | null = null;
-  let notice: TelegramNotice | null = null;
+  let notice: 'share_phone' | 'phone_received' | null = null;
   const contact = message.contact;
   if (contact) {
     // Only the sender's own contact (shared with the request_contact button) proves their number.
@@ -167,8 +173,6 @@ function fromMessage(
   }
   if (text === '' && attachments.length === 0) return ignore('unsupported_content');
 
-  const voiceOnly = message.voice !== undefined && text === '';
-  if (!edited && voiceOnly) notice = 'voice_unsupported';
   let original: string | null = null;
   if (/^\/start(@\w+)?(\s|$)/.test(text)) {
     // The Start button: the app sends "/start", which is no language. The flows get the menu
@@ -186,12 +190,14 @@ function fromMessage(
     attachments,
     locale,
     original,
-    // Edits are kept as a new version and not answered; a voice note and a shared contact are
-    // answered by the channel's notice, not by the flows (which cannot use them).
-    silent: edited || voiceOnly || contact !== undefined,
+    // Edits are kept as a new version and not answered; a shared contact is answered by the
+    // channel's notice, not by the flows (which cannot use it). A voice note goes to the flows,
+    // which say they cannot listen yet.
+    silent: edited || contact !== undefined,
     channelMessageRef: ref,
     editOf: edited ? ref : null,
     receivedAt: new Date((message.edit_date ?? message.date) * 1000),
+    notices: notice ? [words.notice(notice, locale ?? 'zh-Hans')] : [],
   });
   return { ...effects, kind: 'message', inbound, verifiedPhone, chatId: chat.id, locale: locale ?? 'zh-Hans', notice };
 }

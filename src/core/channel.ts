@@ -7,6 +7,8 @@ export interface ChannelCapabilities {
   /** Longest text one message may carry; longer texts are split by the adapter. */
   maxTextLength: number;
   formatting: 'plain' | 'markdown' | 'html';
+  /** Renders the `share_phone` quick reply as a native "share my phone number" control. */
+  contactRequest?: boolean;
 }
 
 /** The remote accepted the message. */

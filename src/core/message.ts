@@ -25,6 +25,24 @@ export type Attachment = z.infer<typeof Attachment>;
 export const QuickReply = z.object({ id: z.string().min(1).max(64), label: z.string().min(1).max(200) });
 export type QuickReply = z.infer<typeof QuickReply>;
 
+/**
+ * Quick reply id that asks the consumer to share their phone number. Adapters whose capabilities
+ * have `contactRequest` render it as their native control (Telegram: a `request_contact` keyboard
+ * button); the others show it as an ordinary button or numbered option.
+ */
+export const SHARE_PHONE_REPLY_ID = 'share_phone';
+
+/**
+ * Something a channel says by itself in answer to an inbound message (wording from the channel's
+ * own file). It becomes an outbound message of the conversation, written in the transaction that
+ * stores the inbound message and delivered through the outbox like every reply.
+ */
+export const ChannelNotice = z.object({
+  text: z.string().min(1),
+  quickReplies: z.array(QuickReply).default([]),
+});
+export type ChannelNotice = z.infer<typeof ChannelNotice>;
+
 /** Who sent an inbound message, as the channel knows them. */
 export const Sender = z.object({
   /** The channel's stable id for this person (Telegram user id, email address, web chat visitor). */
@@ -66,6 +84,8 @@ export const InboundMessage = z.object({
   /** The full original (e.g. the whole email with quoted history) kept for agents. */
   original: z.string().nullable().default(null),
   receivedAt: z.date().nullable().default(null),
+  /** What the channel answers by itself (stored only with a new message, never for a redelivery). */
+  notices: z.array(ChannelNotice).optional(),
 });
 export type InboundMessage = z.infer<typeof InboundMessage>;
 export type InboundMessageInput = z.input<typeof InboundMessage>;

@@ -149,6 +149,31 @@ describe('advance', () => {
     expect(assigned.outbound).toEqual([]);
   });
 
+  it('answers a voice note without text on any channel: cannot listen yet, then the buttons again, and counts no miss', async () => {
+    const voice = { kind: 'audio', filename: null, contentType: 'audio/ogg', size: 9000, ref: 'voice-1', inline: false };
+    const voiceEvent = (options: Parameters<typeof event>[1] = {}): FlowEvent => ({ ...event('', options), attachments: [voice] });
+    const classifier = scripted({});
+    const fresh = await advance(library, initialState(), voiceEvent(), deps(classifier));
+    expect(fresh.outbound).toHaveLength(1);
+    expect(fresh.outbound[0]?.text).toMatch(/^收到您的语音了.*还听不了语音.*\n.*您好/s);
+    expect(fresh.outbound[0]?.quickReplies.map((q) => q.id)).toEqual(['account_help', 'refund', 'complaint', 'order_help', 'human']);
+    expect(classifier.asked).toEqual([]);
+
+    // In the middle of a flow the waiting question comes again, in the conversation's language.
+    const inRefund = await advance(library, initialState(), event('I want a refund', { locale: 'en' }), deps(scripted({ 'I want a refund': { intent: 'refund', confidence: 0.8 } })));
+    const again = await advance(library, inRefund.state, voiceEvent({ locale: 'en' }), deps(classifier));
+    expect(again.outbound[0]?.text).toMatch(/^We got your voice message.*\n.*Which order/s);
+    expect(again.outbound[0]?.quickReplies.map((q) => q.id)).toEqual(['pick:KF11111111', 'pick:KF22222222', 'other_order', 'human']);
+    expect(again.state).toMatchObject({ flowId: 'refund', step: 'pick_order', misses: 0 });
+
+    // A voice note with a caption, or a photo, is read as usual; a person owning the case hears it instead.
+    const photo = await advance(library, initialState(), { ...event(''), attachments: [{ ...voice, kind: 'image' }] }, deps(classifier));
+    expect(photo.outbound[0]?.text).not.toMatch(/语音/);
+    const waiting: FlowState = { ...initialState(), handoff: { ticketNumber: 'T-9', acknowledged: true } };
+    const owned = await advance(library, waiting, voiceEvent({ status: 'assigned' }), deps(classifier));
+    expect(owned.outbound).toEqual([]);
+  });
+
   it('switches language on request and repeats the question in it', async () => {
     const first = await advance(library, initialState(), event('你好'), deps(scripted({})));
     const hant = await advance(library, first.state, event('繁體'), deps(scripted({})));

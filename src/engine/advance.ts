@@ -503,6 +503,20 @@ async function step(turn: Turn, event: FlowEvent): Promise<void> {
   }
   if (turn.state.handoff) turn.state = { ...turn.state, handoff: null };
 
+  // Only a voice note (or other audio), no words: we cannot listen yet. Say so and ask the waiting
+  // question again with its buttons (or show the main menu); it is no failed understanding.
+  if (isAudioOnly(event)) {
+    turn.lead(turn.text(globals.messages.voiceUnsupported));
+    const pinned = pinnedFlow(turn.library, turn.state);
+    const waitingStep = pinned && turn.state.step ? pinned.steps[turn.state.step] : undefined;
+    if (pinned && turn.state.step && (waitingStep?.kind === 'choose' || waitingStep?.kind === 'ask')) {
+      turn.flow = pinned;
+      return run(turn, { kind: 'goto', step: turn.state.step });
+    }
+    turn.clearFlow();
+    return mainMenu(turn, false);
+  }
+
   // Language: detected from the first messages, switched on request.
   if (command === 'zh-Hans' || command === 'zh-Hant' || command === 'en') {
     turn.locale = command;
@@ -573,6 +587,12 @@ async function step(turn: Turn, event: FlowEvent): Promise<void> {
   turn.state = { ...turn.state, misses };
   turn.lead(turn.text(globals.messages.notUnderstood));
   return run(turn, { kind: 'goto', step: turn.state.step ?? '' });
+}
+
+/** A message with audio attachments and nothing else: no text, no pressed button, no other file. */
+function isAudioOnly(event: FlowEvent): boolean {
+  if (event.choice !== null || normalise(event.text) !== '' || event.attachments.length === 0) return false;
+  return event.attachments.every((a) => a.kind === 'audio');
 }
 
 function optionCount(turn: Turn, step: StepOf<'choose'> | StepOf<'ask'>): number {

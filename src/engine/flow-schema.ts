@@ -171,6 +171,8 @@ export const Globals = z.strictObject({
     humanOwnedMenu: Text,
     /** "cancel" while waiting: back to the bot. */
     handoffCancelled: Text,
+    /** A message that is only a voice note (or other audio): we keep it but cannot listen; the question's buttons follow. */
+    voiceUnsupported: Text,
   }),
 });
 export type Globals = z.infer<typeof Globals>;

@@ -24,8 +24,8 @@ export type TelegramIntakeResult =
 
 /**
  * Handles one Telegram update from the webhook or from long polling: stores it through the
- * pipeline (the bot answers from the outbox), and runs the channel's own side effects without
- * making Telegram wait for them.
+ * pipeline (the bot's answers and the channel's own notices go out from the outbox), and runs the
+ * remaining side effects (callback answers, the group note) without making Telegram wait for them.
  */
 export function createTelegramIntake(deps: TelegramIntakeDeps) {
   const { telegram, logger } = deps;
@@ -42,10 +42,13 @@ export function createTelegramIntake(deps: TelegramIntakeDeps) {
     if (parsed.kind === 'invalid') return { status: 'invalid', error: parsed.error };
     const { callbackQueryId, chatId, notice, locale, reachability } = parsed;
     if (reachability) await deps.setReachable(reachability.externalId, reachability.reachable);
+    // Direct, not through the outbox: it acknowledges the button press (stops the spinner); it is no message.
     if (callbackQueryId) inBackground('answer_callback_query', () => telegram.answerCallbackQuery(callbackQueryId));
     if (parsed.kind === 'ignored') {
       logger.info({ updateId: parsed.updateId, updateKind: parsed.updateKind, reason: parsed.reason }, 'telegram.update_ignored');
-      if (notice && chatId !== null) inBackground(notice, () => telegram.sendNotice(chatId, notice, locale));
+      // The only direct message: a group has no conversation (and no outbox row) to hold it.
+      // Private-chat notices travel with their message (`inbound.notices`) through the outbox.
+      if (notice === 'group_unsupported' && chatId !== null) inBackground(notice, () => telegram.sendGroupNotice(chatId, locale));
       return { status: 'ignored', reason: parsed.reason };
     }
     const { inbound, verifiedPhone } = parsed;
@@ -53,13 +56,12 @@ export function createTelegramIntake(deps: TelegramIntakeDeps) {
     if (verifiedPhone) await deps.linkByPhone(inbound.sender.externalId, verifiedPhone);
     const result = await deps.receive(inbound);
     logger.debug({ updateId: parsed.updateId, messageId: result.messageId, duplicate: result.duplicate }, 'telegram.update_received');
-    if (!result.duplicate && notice && chatId !== null) inBackground(notice, () => telegram.sendNotice(chatId, notice, locale));
     return { status: result.duplicate ? 'duplicate' : 'stored', messageId: result.messageId };
   }
 
   return {
     handle,
-    /** Waits for answers to callback queries and notices still on their way (tests, shutdown). */
+    /** Waits for answers to callback queries and group notes still on their way (tests, shutdown). */
     async idle(): Promise<void> {
       while (background.size > 0) await Promise.allSettled([...background]);
     },

@@ -74,8 +74,27 @@ describe('Telegram send', () => {
     expect(results[4]).not.toHaveProperty('unreachable');
   });
 
+  it('shows the share_phone quick reply as a request_contact keyboard, and removes it with the next message without buttons', async () => {
+    const share = await adapter.send(outbound('点下面的按钮', [{ id: 'share_phone', label: '发送我的手机号' }]));
+    // The adapter remembers on the conversation that the keyboard is up.
+    expect(share).toEqual({ ok: true, externalId: expect.stringMatching(/^msg:7300001:\d+$/), thread: { telegramContactKeyboard: true } });
+    const menu = await adapter.send({ ...outbound('请选择', [{ id: 'refund', label: '申请退款' }]), thread: { telegramContactKeyboard: true } });
+    expect(menu).not.toHaveProperty('thread');
+    const thanks = await adapter.send({ ...outbound('谢谢'), thread: { telegramContactKeyboard: true } });
+    expect(thanks).toMatchObject({ ok: true, thread: { telegramContactKeyboard: false } });
+    const plain = await adapter.send({ ...outbound('好的'), thread: { telegramContactKeyboard: false } });
+    expect(plain).not.toHaveProperty('thread');
+    const markups = api.calls.filter((c) => c.method === 'sendMessage').map((c) => c.body.reply_markup);
+    expect(markups).toEqual([
+      { keyboard: [[{ text: '发送我的手机号', request_contact: true }]], resize_keyboard: true, one_time_keyboard: true },
+      { inline_keyboard: [[{ text: '申请退款', callback_data: 'refund' }]] },
+      { remove_keyboard: true },
+      undefined,
+    ]);
+  });
+
   it('says what it can show', () => {
-    expect(adapter.capabilities).toEqual({ buttons: true, maxTextLength: 4096, formatting: 'plain' });
+    expect(adapter.capabilities).toEqual({ buttons: true, maxTextLength: 4096, formatting: 'plain', contactRequest: true });
   });
 });
 

@@ -56,8 +56,8 @@ describe('Telegram updates → InboundMessage (every recorded fixture)', () => {
     const logger = createLogger('info', new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
     const received: unknown[] = [];
     const adapter = createTelegramAdapter({ token: '123:TEST' });
-    // Side effects (notices, callback answers) are not under test here: make them no-ops.
-    const telegram = { ...adapter, sendNotice: async () => {}, answerCallbackQuery: async () => {} };
+    // Side effects (the group note, callback answers) are not under test here: make them no-ops.
+    const telegram = { ...adapter, sendGroupNotice: async () => {}, answerCallbackQuery: async () => {} };
     const intake = createTelegramIntake({
       telegram,
       logger,
@@ -97,8 +97,12 @@ describe('Telegram updates → InboundMessage (every recorded fixture)', () => {
       editOf: null,
       sender: { externalId: '1111111', displayName: 'Test Firstname Test Lastname' },
     });
-    // /start also offers the "share my phone number" button.
+    // /start also offers the "share my phone number" button: a notice stored with the message, as a
+    // well-known quick reply the Telegram adapter shows as its request_contact button.
     expect(notice).toBe('share_phone');
+    expect(inbound.notices).toEqual([
+      { text: expect.stringMatching(/发送我的手机号/), quickReplies: [{ id: 'share_phone', label: '发送我的手机号' }] },
+    ]);
   });
 
   it('keeps an edited message as a silent new version pointing at the original', () => {
@@ -107,13 +111,13 @@ describe('Telegram updates → InboundMessage (every recorded fixture)', () => {
     expect(inbound.receivedAt?.toISOString()).toBe(new Date(1441646600 * 1000).toISOString());
   });
 
-  it('stores a voice note with its file_id, unanswered by the flows, and tells the consumer we cannot listen', () => {
+  it('stores a voice note with its file_id and hands it to the flows (which say they cannot listen yet)', () => {
     const { inbound, notice } = message('updates/nonebot_07_message_voice.json');
-    expect(inbound.silent).toBe(true);
+    expect(inbound).toMatchObject({ text: '', silent: false, notices: [] });
     expect(inbound.attachments).toEqual([
       { kind: 'audio', filename: null, contentType: 'audio/ogg', size: 23000, ref: 'AwADBAADbXXXXXXXXXXXGBdhD2l6_XX', inline: false },
     ]);
-    expect(notice).toBe('voice_unsupported');
+    expect(notice).toBeNull();
   });
 
   it('stores documents and photos as attachments with the caption as text', () => {
@@ -143,9 +147,14 @@ describe('Telegram updates → InboundMessage (every recorded fixture)', () => {
     expect(own.verifiedPhone).toBe('13800000001');
     expect(own.inbound.sender.phone).toBe('13800000001');
     expect(own.notice).toBe('phone_received');
+    expect(own.inbound.notices).toEqual([{ text: '谢谢，收到您的手机号了。', quickReplies: [] }]);
+    // Stored for the agents, answered by the channel's thanks rather than by the flows.
+    expect(own.inbound.silent).toBe(true);
     const other = message('kefu/contact_other.json');
     expect(other.verifiedPhone).toBeNull();
     expect(other.inbound.sender.phone).toBeNull();
+    expect(other.notice).toBeNull();
+    expect(other.inbound.notices).toEqual([]);
   });
 
   it('ignores group, supergroup and channel chats, with one short note only when addressed', () => {

@@ -36,6 +36,19 @@ function pressed(userId: number, data: string, keyboardMessage: { message_id: nu
   };
 }
 
+/** The bot's side of a Telegram user's conversations, oldest first, each with its outbox row. */
+async function outgoingOf(service: Awaited<ReturnType<typeof testService>>, userId: number) {
+  const rows = await service.database.db
+    .select({ message: messages, outboxStatus: outbox.status, attempts: outbox.attempts, lastError: outbox.lastError })
+    .from(messages)
+    .innerJoin(conversations, eq(conversations.id, messages.conversationId))
+    .innerJoin(channelIdentities, eq(channelIdentities.id, conversations.channelIdentityId))
+    .leftJoin(outbox, eq(outbox.messageId, messages.id))
+    .where(and(eq(channelIdentities.channel, 'telegram'), eq(channelIdentities.externalId, String(userId)), eq(messages.direction, 'out')))
+    .orderBy(asc(messages.seq));
+  return rows.map((r) => ({ ...r.message, outboxStatus: r.outboxStatus, attempts: r.attempts, lastError: r.lastError }));
+}
+
 beforeAll(() => api.listen());
 afterEach(() => api.reset());
 afterAll(() => api.close());
@@ -65,6 +78,11 @@ describe.each(backends())('Telegram channel on %s', (backend) => {
       .where(and(eq(channelIdentities.channel, 'telegram'), eq(channelIdentities.externalId, String(userId)), eq(messages.direction, 'in')))
       .orderBy(asc(messages.seq))
       .then((rows) => rows.map((r) => r.message));
+  }
+
+  /** The bot's side of the user's transcript, oldest first, each with its outbox row. */
+  async function outgoing(userId: number) {
+    return outgoingOf(service, userId);
   }
 
   it('refuses updates without the right secret token, with a JSON error', async () => {
@@ -120,9 +138,16 @@ describe.each(backends())('Telegram channel on %s', (backend) => {
     const user = 7100003;
     await post(privateUpdate(user, { text: '/start' }));
     await service.settle();
-    await vi.waitFor(() => expect(api.sentTo(user)).toHaveLength(2));
+    // Both went out through the outbox (settle drains it): nothing is sent beside it.
+    expect(api.sentTo(user)).toHaveLength(2);
     const sharePrompt = api.sentTo(user).find((c) => c.body.reply_markup?.keyboard);
     expect(sharePrompt?.body.reply_markup.keyboard[0][0]).toEqual({ text: '发送我的手机号', request_contact: true });
+    // The prompt is part of the conversation: agents see it in the transcript, delivered like any reply.
+    const transcript = await outgoing(user);
+    expect(transcript).toEqual([
+      expect.objectContaining({ author: 'system', text: sharePrompt?.body.text, quickReplies: [{ id: 'share_phone', label: '发送我的手机号' }], deliveryStatus: 'sent', outboxStatus: 'sent' }),
+      expect.objectContaining({ author: 'bot', text: expect.stringMatching(/您好/), deliveryStatus: 'sent', outboxStatus: 'sent' }),
+    ]);
     const menu = api.sentTo(user).find((c) => c.body.reply_markup?.inline_keyboard);
     // In the language of the consumer's Telegram app, although "/start" itself looks English.
     expect(menu?.body.text).toMatch(/您好/);
@@ -166,6 +191,8 @@ describe.each(backends())('Telegram channel on %s', (backend) => {
     await service.settle();
     await post(privateUpdate(user, { contact: { phone_number: '+8613800000001', first_name: '秀兰', user_id: user } }));
     await service.settle();
+    // The thank-you takes the share-my-phone keyboard away.
+    expect(api.sentTo(user).at(-1)?.body).toMatchObject({ text: '谢谢，收到您的手机号了。', reply_markup: { remove_keyboard: true } });
     await press((b) => b.callback_data === 'refund');
     expect(lastKeyboard()?.body.text).toMatch(/哪一个订单/);
     await post(privateUpdate(user, { text: target!.orderNumber }));
@@ -196,26 +223,27 @@ describe.each(backends())('Telegram channel on %s', (backend) => {
     expect(api.sentTo(user)).toHaveLength(1);
   });
 
-  it('stores a voice note and tells the consumer we cannot listen yet, with buttons', async () => {
+  it('stores a voice note and the bot says it cannot listen yet, with the menu buttons, through the outbox', async () => {
     const user = 7100005;
     await post(privateUpdate(user, { voice: { file_id: 'voice-file-1', duration: 4, mime_type: 'audio/ogg', file_size: 9000 } }));
     await service.settle();
-    await vi.waitFor(() => expect(api.sentTo(user)).toHaveLength(1));
     const [stored] = await inboundRows(user);
     expect(stored?.attachments).toEqual([expect.objectContaining({ kind: 'audio', ref: 'voice-file-1' })]);
-    const [notice] = api.sentTo(user);
-    expect(notice?.body.text).toMatch(/语音/);
-    expect(notice?.body.reply_markup.inline_keyboard.flat().map((b: { callback_data: string }) => b.callback_data)).toEqual(['human', 'cmd:menu']);
-    // The voice note itself got no answer from the flows; its "what can you help with" button brings the menu.
-    await service.settle();
     expect(api.sentTo(user)).toHaveLength(1);
-    const press = pressed(user, 'cmd:menu', { message_id: 2000, reply_markup: notice?.body.reply_markup });
+    const [notice] = api.sentTo(user);
+    expect(notice?.body.text).toMatch(/还听不了语音[\s\S]*您好/);
+    const buttons = notice?.body.reply_markup.inline_keyboard.flat().map((b: { callback_data: string }) => b.callback_data);
+    expect(buttons).toEqual(['account_help', 'refund', 'complaint', 'order_help', 'human']);
+    expect(await outgoing(user)).toEqual([
+      expect.objectContaining({ author: 'bot', text: notice?.body.text, deliveryStatus: 'sent', outboxStatus: 'sent' }),
+    ]);
+    // Its buttons work like any menu.
+    const press = pressed(user, 'refund', { message_id: 2000, reply_markup: notice?.body.reply_markup });
     expect((await post(press)).status).toBe(200);
     await service.settle();
-    await vi.waitFor(() => expect(api.sentTo(user)).toHaveLength(2));
-    const menu = api.sentTo(user)[1];
-    expect(menu?.body.text).toMatch(/您好/);
-    expect(menu?.body.reply_markup.inline_keyboard.flat().map((b: { callback_data: string }) => b.callback_data)).toContain('refund');
+    expect(api.sentTo(user)).toHaveLength(2);
+    // The refund flow starts (this guest has no orders yet, so it asks for the order number).
+    expect(api.sentTo(user)[1]?.body.text).toMatch(/订单号/);
   });
 
   it('stores photos with their caption and file_id', async () => {
@@ -250,11 +278,13 @@ describe.each(backends())('Telegram channel on %s', (backend) => {
     expect(audit).toEqual([
       expect.objectContaining({ action: 'channel_identity.relinked', data: { from: before?.customerId, to: DEMO_SENIOR_CUSTOMER_ID, reason: 'verified_phone' } }),
     ]);
-    // The share button goes away with a thank-you.
-    await vi.waitFor(() => expect(api.sentTo(user).some((c) => c.body.reply_markup?.remove_keyboard === true)).toBe(true));
-    // The stored text never keeps the full number.
+    // The thank-you (only for the consumer's own contact) is in the transcript and went out through the outbox.
+    const thanks = (await outgoing(user)).filter((m) => m.author === 'system');
+    expect(thanks).toEqual([expect.objectContaining({ text: '谢谢，收到您的手机号了。', quickReplies: null, deliveryStatus: 'sent', outboxStatus: 'sent' })]);
+    expect(api.sentTo(user).filter((c) => c.body.text === '谢谢，收到您的手机号了。')).toHaveLength(1);
+    // Intake keeps phone numbers (agents call back on them); only card/ID numbers and codes are masked.
     const last = (await inboundRows(user)).at(-1);
-    expect(last?.text).not.toContain('0000 0001');
+    expect(last?.text).toBe('秀兰 +86 138 0000 0001');
   });
 
   it('ignores group chats politely and unknown update kinds, with 200 and no conversation', async () => {
@@ -349,6 +379,45 @@ describe.each(backends())('Telegram delivery timing on %s', (backend) => {
       const [reply] = await service.database.db.select().from(messages).where(eq(messages.id, row!.messageId));
       expect(reply?.deliveryStatus).toBe('sent');
       expect(reply?.externalId).toMatch(new RegExp(`^msg:${user}:\\d+$`));
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('retries a notice the Bot API refused with a 5xx, and keeps the conversation\'s order', async () => {
+    const clock = new FakeClock(new Date('2026-11-22T09:00:00Z'));
+    const service = await testService(backend, { env: ENV, clock });
+    try {
+      const user = 7200003;
+      let failures = 0;
+      api.override((c) => {
+        if (c.method !== 'sendMessage' || Number(c.body.chat_id) !== user || !c.body.reply_markup?.keyboard || failures > 0) return undefined;
+        failures += 1;
+        return botApiError(502, 'Bad Gateway');
+      });
+      const res = await service.app.request('/api/telegram/webhook', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
+        body: JSON.stringify(privateUpdate(user, { text: '/start' })),
+      });
+      expect(res.status).toBe(200);
+      await service.settle();
+      // The refused prompt waits for its retry, and the menu waits behind it.
+      expect(api.sentTo(user)).toHaveLength(1);
+      const [prompt, menu] = await outgoingOf(service, user);
+      expect(prompt).toMatchObject({ author: 'system', outboxStatus: 'pending', attempts: 1, deliveryStatus: 'pending', lastError: expect.stringMatching(/502/) });
+      expect(menu).toMatchObject({ author: 'bot', outboxStatus: 'pending', attempts: 0 });
+
+      clock.advance(3_000); // past the first backoff (2 s ± 20 %)
+      await service.settle();
+      const sent = api.sentTo(user);
+      expect(sent).toHaveLength(3);
+      expect(sent[1]?.body.reply_markup.keyboard[0][0]).toEqual({ text: '发送我的手机号', request_contact: true });
+      expect(sent[2]?.body.text).toMatch(/您好/);
+      expect(await outgoingOf(service, user)).toEqual([
+        expect.objectContaining({ author: 'system', outboxStatus: 'sent', attempts: 2, deliveryStatus: 'sent' }),
+        expect.objectContaining({ author: 'bot', outboxStatus: 'sent', attempts: 1, deliveryStatus: 'sent' }),
+      ]);
     } finally {
       await service.close();
     }
