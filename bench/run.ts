@@ -10,6 +10,7 @@ const BASE = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SESSIONS = 200;
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 
 function dbUrl(name: string): string {
   const u = new URL(BASE);
@@ -28,7 +29,9 @@ async function recreate(name: string): Promise<void> {
 }
 
 async function startServer(mode: 'bare' | 'full', url: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts', mode, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // BENCH_PROFILE_DIR=<dir> writes a CPU profile of the kefu server (open it in Chrome DevTools).
+  const profile = mode === 'full' && process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/server.ts', mode, url], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   for await (const line of lines) {
     const match = /"port":(\d+)/.exec(line);
@@ -76,58 +79,78 @@ async function main(): Promise<void> {
   await once(migrate, 'exit');
 
   const bare = await startServer('bare', dbUrl('kefu_bench_bare'));
-  let n = 0;
-  const baseline = await load({
+  const bareRequest: autocannon.Options = {
     url: `http://127.0.0.1:${bare.port}/bare`,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ text: 'hello' }),
-  });
+  };
+  // Both servers get the same short warm-up (JIT, pool connections), not counted.
+  await load({ ...bareRequest, duration: WARMUP });
+  const baseline = await load(bareRequest);
   await stopServer(bare.child);
 
   const full = await startServer('full', dbUrl('kefu_bench_full'));
+  const fullUrl = `http://127.0.0.1:${full.port}`;
+  // The warm-up chats in sessions of its own: the measured ones start fresh (no conversation yet).
   const tokens: string[] = [];
-  for (let i = 0; i < SESSIONS; i += 1) {
-    const res = await fetch(`http://127.0.0.1:${full.port}/api/webchat/sessions`, {
+  for (let i = 0; i < 2 * SESSIONS; i += 1) {
+    const res = await fetch(`${fullUrl}/api/webchat/sessions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ locale: 'zh-Hans' }),
     });
     tokens.push(((await res.json()) as { token: string }).token);
   }
-  const started = Date.now();
-  const intake = await load({
-    url: `http://127.0.0.1:${full.port}/api/webchat/messages`,
+  let n = 0;
+  const messageRequest = (duration: number, sessions: string[]): autocannon.Options => ({
+    url: `${fullUrl}/api/webchat/messages`,
     method: 'POST',
+    duration,
     requests: [
       {
         setupRequest: (req) => {
           n += 1;
           return {
             ...req,
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[n % SESSIONS]}` },
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${sessions[n % SESSIONS]}` },
             body: JSON.stringify({ clientMessageId: `b-${n}`, text: n % 3 === 0 ? '我想退款' : n % 3 === 1 ? 'hello' : '转人工' }),
           };
         },
       },
     ],
   });
-  // End to end: until every stored message has been answered and every reply delivered.
   const sql = postgres(dbUrl('kefu_bench_full'), { onnotice: () => {}, max: 1 });
-  let pending = 1;
-  while (pending > 0 && Date.now() - started < 300_000) {
+  const backlog = async () => {
     const [row] = await sql<{ n: number }[]>`
       select (select count(*) from messages where direction = 'in' and processed_at is null)::int
            + (select count(*) from outbox where status = 'pending')::int as n`;
-    pending = row?.n ?? 0;
-    if (pending > 0) await new Promise((r) => setTimeout(r, 200));
-  }
-  const [counts] = await sql<{ inbound: number; outbound: number }[]>`
-    select (select count(*) from messages where direction = 'in')::int as inbound,
-           (select count(*) from messages where direction = 'out' and delivery_status = 'sent')::int as outbound`;
-  await sql.end();
+    return row?.n ?? 0;
+  };
+  const settle = async (since: number) => {
+    while ((await backlog()) > 0 && Date.now() - since < 300_000) await new Promise((r) => setTimeout(r, 200));
+  };
+  const countMessages = async () => {
+    const [row] = await sql<{ inbound: number; outbound: number }[]>`
+      select (select count(*) from messages where direction = 'in')::int as inbound,
+             (select count(*) from messages where direction = 'out' and delivery_status = 'sent')::int as outbound`;
+    return { inbound: row?.inbound ?? 0, outbound: row?.outbound ?? 0 };
+  };
+  await load(messageRequest(WARMUP, tokens.slice(SESSIONS)));
+  await settle(Date.now());
+  const before = await countMessages();
+  await fetch(`${fullUrl}/__bench/statements/reset`, { method: 'POST' });
+
+  const started = Date.now();
+  const intake = await load(messageRequest(DURATION, tokens.slice(0, SESSIONS)));
+  // End to end: until every stored message has been answered and every reply delivered.
+  await settle(started);
   const endToEndSeconds = (Date.now() - started) / 1000;
+  const after = await countMessages();
+  await sql.end();
+  const statements = (await (await fetch(`${fullUrl}/__bench/statements`)).json()) as { total: number; byStatement: Record<string, number> };
   await stopServer(full.child);
+  const counts = { inbound: after.inbound - before.inbound, outbound: after.outbound - before.outbound };
 
   const e2eRate = (counts?.inbound ?? 0) / endToEndSeconds;
   const rows = [
@@ -137,10 +160,17 @@ async function main(): Promise<void> {
   ];
   process.stdout.write('\n| path | req/s | p50 ms | p99 ms | throughput vs baseline | p99 vs baseline |\n|---|---|---|---|---|---|\n');
   for (const r of rows) process.stdout.write(`| ${r.join(' | ')} |\n`);
+  const perMessage = counts.inbound > 0 ? statements.total / counts.inbound : 0;
   process.stdout.write(
-    `\nmessages stored ${counts?.inbound}, replies delivered ${counts?.outbound}, errors ${intake.errors}, non-2xx ${intake.non2xx}; ` +
+    `\nmessages stored ${counts.inbound}, replies delivered ${counts.outbound}, errors ${intake.errors}, non-2xx ${intake.non2xx}; ` +
+      `database statements per message (intake + bot + delivery, BEGIN/COMMIT included): ${perMessage.toFixed(1)}; ` +
       `targets: throughput ratio >= 0.50, p99 ratio <= 3.0\n`,
   );
+  if (process.env.BENCH_STATEMENTS === '1') {
+    process.stdout.write('\n| statements per message | statement |\n|---|---|\n');
+    const sorted = Object.entries(statements.byStatement).sort((a, b) => b[1] - a[1]);
+    for (const [text, count] of sorted) process.stdout.write(`| ${(count / Math.max(1, counts.inbound)).toFixed(2)} | \`${text.replaceAll('|', '\\|')}\` |\n`);
+  }
 }
 
 main().catch((err: unknown) => {

@@ -181,6 +181,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       if (!result.duplicate) {
         await hub.publish({ type: 'message', conversationId: result.conversationId, channelIdentityId: result.channelIdentityId });
         void processor.schedule(result.conversationId);
+        // A channel's own notices were written with the message: deliver them without waiting for a poll.
+        if (inbound.notices?.length) outbox.kick();
       }
       return result;
     };
@@ -255,7 +257,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           await outbox.drain();
           await processor.sweep();
           await processor.idle();
-          if ((await outbox.runOnce()) === 0) return;
+          if ((await outbox.runOnce()) === 0 && !outbox.busy) return;
         }
       },
       async stop() {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import type { Locale } from '../core/message.js';
 import type { Db, Tx } from '../db/client.js';
@@ -72,7 +73,6 @@ export interface HandoffSummarizer {
  * queue with its SLA deadlines, durable SLA timers, audited.
  */
 export async function openHandoff(tx: Tx, input: HandoffInput, now: Date, policy: HandoffPolicy = DEFAULT_HANDOFF_POLICY): Promise<HandoffResult> {
-  const ticketNumber = await nextTicketNumber(tx, 'T', now);
   const firstResponseDueAt = new Date(now.getTime() + policy.firstResponseMs);
   const resolutionDueAt = new Date(now.getTime() + policy.resolutionMs);
   const packet = await buildHandoffPacket(tx, input.conversationId);
@@ -82,21 +82,7 @@ export async function openHandoff(tx: Tx, input: HandoffInput, now: Date, policy
     .where(eq(conversations.id, input.conversationId))
     .limit(1);
   const summary = input.summary ?? ruleBasedSummary(packet, input.reason, conversation?.locale ?? packet.customer.locale);
-  const [row] = await tx
-    .insert(handoffs)
-    .values({
-      conversationId: input.conversationId,
-      ticketNumber,
-      reason: input.reason,
-      priority: input.priority,
-      slots: input.slots,
-      summary,
-      context: packet,
-      callbackPhone: input.callbackPhone ?? null,
-      createdAt: now,
-    })
-    .returning({ id: handoffs.id });
-  if (!row) throw new Error('handoff insert returned no row');
+  const handoffId = randomUUID();
   await tx
     .update(conversations)
     .set({
@@ -124,20 +110,47 @@ export async function openHandoff(tx: Tx, input: HandoffInput, now: Date, policy
       { kind: 'sla.first_response.breach', dueAt: firstResponseDueAt },
       { kind: 'sla.resolution.warn', dueAt: due(policy.resolutionMs * ratio) },
       { kind: 'sla.resolution.breach', dueAt: resolutionDueAt },
-    ].map((t) => ({ ...t, subjectId: input.conversationId, payload: { handoffId: row.id }, createdAt: now })))
+    ].map((t) => ({ ...t, subjectId: input.conversationId, payload: { handoffId }, createdAt: now })))
     // A second handoff of the same conversation re-arms its timers.
     .onConflictDoUpdate({
       target: [timers.kind, timers.subjectId],
       set: { dueAt: sql`excluded.due_at`, payload: sql`excluded.payload`, firedAt: null, cancelledAt: null },
     });
-  await tx.insert(auditLog).values({
-    actorType: 'bot',
-    action: 'handoff.open',
-    subjectType: 'conversation',
-    subjectId: input.conversationId,
-    data: { ticketNumber, reason: input.reason, priority: input.priority },
-    createdAt: now,
-  });
+  // The day's ticket counter is one row every handoff locks until its transaction commits: take the
+  // number last, so concurrent handoffs wait on each other as briefly as possible.
+  const ticketNumber = await nextTicketNumber(tx, 'T', now);
+  // The audit entry goes in the same statement as the handoff row.
+  const audited = tx.$with('handoff_audit', { id: auditLog.id }).as(
+    tx
+      .insert(auditLog)
+      .values({
+        actorType: 'bot',
+        action: 'handoff.open',
+        subjectType: 'conversation',
+        subjectId: input.conversationId,
+        data: { ticketNumber, reason: input.reason, priority: input.priority },
+        createdAt: now,
+      })
+      .returning({ id: auditLog.id })
+      .getSQL(),
+  );
+  const [row] = await tx
+    .with(audited)
+    .insert(handoffs)
+    .values({
+      id: handoffId,
+      conversationId: input.conversationId,
+      ticketNumber,
+      reason: input.reason,
+      priority: input.priority,
+      slots: input.slots,
+      summary,
+      context: packet,
+      callbackPhone: input.callbackPhone ?? null,
+      createdAt: now,
+    })
+    .returning({ id: handoffs.id });
+  if (!row) throw new Error('handoff insert returned no row');
   return { handoffId: row.id, ticketNumber, firstResponseDueAt, resolutionDueAt };
 }
 

@@ -39,6 +39,8 @@ export interface OpenOptions {
   loadDataDir?: Blob;
   /** Pool size for PostgreSQL. */
   maxConnections?: number;
+  /** Called with the text of every statement sent to PostgreSQL (the benchmark counts round trips). */
+  onQuery?: (statement: string) => void;
 }
 
 /** Opens the configured database. PGlite directories are locked against a second process. */
@@ -53,6 +55,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     onnotice: () => {},
     // Dates stay Date objects; bigints of counters fit in numbers.
     connect_timeout: 10,
+    ...(options.onQuery ? { debug: (_connection: number, statement: string) => options.onQuery?.(statement) } : {}),
   });
   // Drizzle's driver classes share PgDatabase; only their result-type parameter differs.
   const db: Db = drizzlePostgres(client, { schema }) as unknown as Db;

@@ -31,10 +31,16 @@ export interface WebchatDeps {
   /** Stores a message durably and schedules the bot; resolves once it is stored. */
   receive(inbound: InboundMessageInput): Promise<ReceiveResult>;
   sessionTtlMs?: number;
+  /**
+   * How long a verified session token is remembered in memory, saving a database read per request
+   * (default 5 s). A session removed from the database stays usable on this instance that long.
+   */
+  sessionCacheMs?: number;
 }
 
 interface Session {
   id: string;
+  expiresAt: Date;
   channelIdentityId: string;
   externalId: string;
   customerId: string;
@@ -51,6 +57,7 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 export function webchatRoutes(deps: WebchatDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const ttl = deps.sessionTtlMs ?? 30 * 24 * 3600_000;
+  const authenticate = cachedAuthenticate(deps);
 
   // Demo mode only: the customers a visitor may chat as, for the picker on the demo page.
   app.get('/demo-customers', async (c) => {
@@ -130,7 +137,7 @@ export function webchatRoutes(deps: WebchatDeps): Hono<AppEnv> {
   });
 
   app.post('/messages', async (c) => {
-    const session = await authenticate(deps, c);
+    const session = await authenticate(c);
     const body = await parseJson(c, MessageRequest);
     const choiceLabel = body.choice === undefined ? null : await findChoiceLabel(deps.db, session, body.choice);
     const result = await deps.receive(toInbound(session, body, choiceLabel, session.locale));
@@ -138,14 +145,14 @@ export function webchatRoutes(deps: WebchatDeps): Hono<AppEnv> {
   });
 
   app.get('/messages', async (c) => {
-    const session = await authenticate(deps, c);
+    const session = await authenticate(c);
     const after = parseCursor(c.req.query('after'));
     const page = await history(deps.db, session, after);
     return c.json({ messages: page.messages.map(publicMessage), cursor: String(page.cursor) });
   });
 
   app.get('/events', async (c) => {
-    const session = await authenticate(deps, c);
+    const session = await authenticate(c);
     let cursor = parseCursor(c.req.header('last-event-id') ?? c.req.query('after'));
     return streamSSE(c, async (stream) => {
       let wake: (() => void) | null = null;
@@ -211,11 +218,40 @@ function parseCursor(raw: string | undefined): number {
   return parsed.data;
 }
 
-async function authenticate(deps: WebchatDeps, c: Context): Promise<Session> {
+const SESSION_CACHE_MAX = 10_000;
+
+/** `authenticate` with a short in-memory memo of verified tokens (by hash, never past expiry). */
+function cachedAuthenticate(deps: WebchatDeps): (c: Context) => Promise<Session> {
+  const cacheMs = deps.sessionCacheMs ?? 5000;
+  const cache = new Map<string, { session: Session; until: number }>();
+  return async (c) => {
+    const token = bearerToken(c);
+    const key = hashToken(token);
+    const now = deps.clock.now().getTime();
+    const hit = cache.get(key);
+    if (hit && hit.until > now) return hit.session;
+    if (hit) cache.delete(key);
+    const session = await authenticate(deps, key);
+    if (cacheMs > 0) {
+      if (cache.size >= SESSION_CACHE_MAX) {
+        const oldest = cache.keys().next();
+        if (!oldest.done) cache.delete(oldest.value);
+      }
+      cache.set(key, { session, until: Math.min(now + cacheMs, session.expiresAt.getTime()) });
+    }
+    return session;
+  };
+}
+
+function bearerToken(c: Context): string {
   const header = c.req.header('authorization');
   // EventSource cannot send headers, so the stream also accepts ?token=.
   const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : c.req.query('token');
   if (!token) throw new AppError('unauthorized', 'Missing session token (Authorization: Bearer <token>)');
+  return token;
+}
+
+async function authenticate(deps: WebchatDeps, tokenHash: string): Promise<Session> {
   const [row] = await deps.db
     .select({
       id: webchatSessions.id,
@@ -228,7 +264,7 @@ async function authenticate(deps: WebchatDeps, c: Context): Promise<Session> {
     })
     .from(webchatSessions)
     .innerJoin(channelIdentities, eq(channelIdentities.id, webchatSessions.channelIdentityId))
-    .where(eq(webchatSessions.tokenHash, hashToken(token)))
+    .where(eq(webchatSessions.tokenHash, tokenHash))
     .limit(1);
   if (!row || row.expiresAt <= deps.clock.now()) throw new AppError('unauthorized', 'Session token is invalid or expired');
   return row;

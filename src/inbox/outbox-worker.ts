@@ -1,6 +1,7 @@
-import { and, eq, isNotNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { ChannelAdapter, SendResult } from '../core/channel.js';
-import type { ChannelKind, Locale, OutboundMessage, QuickReply } from '../core/message.js';
+import { Author, ChannelKind, Locale, type OutboundMessage } from '../core/message.js';
 import type { Clock } from '../core/ports.js';
 import { type Db, rowsOf } from '../db/client.js';
 import { channelIdentities, conversations, messages, outbox } from '../db/schema.js';
@@ -23,12 +24,34 @@ export interface OutboxWorkerDeps {
   claimMs?: number;
 }
 
-interface ClaimedRow {
-  id: number;
-  message_id: string;
-  conversation_id: string;
-  channel: ChannelKind;
-  attempts: number;
+/** A claimed row together with what sending it needs (read in the claiming statement). */
+const ClaimedRow = z.object({
+  id: z.coerce.number(),
+  message_id: z.string(),
+  conversation_id: z.string(),
+  channel: ChannelKind,
+  attempts: z.coerce.number(),
+  // Null when the message, conversation or identity is gone.
+  author: Author.nullable(),
+  text: z.string().nullable(),
+  quick_replies: z.array(z.object({ id: z.string(), label: z.string() })).nullable(),
+  created_at: z.coerce.date().nullable(),
+  conversation_channel: ChannelKind.nullable(),
+  locale: Locale.nullable(),
+  thread: z.record(z.string(), z.unknown()).nullable(),
+  reply_token: z.string().nullable(),
+  identity_id: z.string().nullable(),
+  external_id: z.string().nullable(),
+  display_name: z.string().nullable(),
+  unreachable: z.boolean().nullable(),
+});
+type ClaimedRow = z.infer<typeof ClaimedRow>;
+
+/** What one send attempt came to, before it is recorded. */
+interface Attempt {
+  row: ClaimedRow;
+  result: SendResult;
+  identityId: string | null;
 }
 
 /** Backoff before retry n (1-based): 2 s, 4 s, 8 s … capped at 10 minutes, with ±20 % jitter. */
@@ -84,10 +107,17 @@ export class OutboxWorker {
 
   /** Runs delivery passes until nothing is due (tests and `kefu chat`). */
   async drain(): Promise<void> {
-    await this.running;
-    while ((await this.runOnce()) > 0) {
-      // keep going while rows were due
+    for (;;) {
+      await this.running;
+      if ((await this.runOnce()) > 0) continue;
+      // Rows a background pass claimed first were invisible to ours: wait for that pass too.
+      if (!this.running) return;
     }
+  }
+
+  /** Whether a background delivery pass is running now (its rows are claimed, maybe not yet sent). */
+  get busy(): boolean {
+    return this.running !== null;
   }
 
   private schedule(ms: number): void {
@@ -116,8 +146,14 @@ export class OutboxWorker {
   /** One pass: claim due rows, send them, record results. Returns how many rows it handled. */
   async runOnce(): Promise<number> {
     const claimed = await this.claim();
+    if (claimed.length === 0) return 0;
     // Different conversations go out in parallel; each claim holds at most one row per conversation.
-    await Promise.all(claimed.map((row) => this.deliver(row)));
+    const attempts = await Promise.all(claimed.map((row) => this.send(row)));
+    // Plain successes (nothing to store but "sent") are recorded together in one statement.
+    const plain = attempts.filter((a) => a.result.ok && !a.result.externalId && !a.result.thread);
+    await this.markSent(plain);
+    await Promise.all(attempts.filter((a) => !plain.includes(a)).map((a) => this.record(a)));
+    for (const { row, identityId } of attempts) this.deps.onDelivered?.(row.conversation_id, identityId);
     return claimed.length;
   }
 
@@ -126,42 +162,77 @@ export class OutboxWorker {
     const now = clock.now();
     const until = new Date(now.getTime() + (this.deps.claimMs ?? 60_000));
     const limit = this.deps.batchSize ?? 20;
+    // One round trip claims the rows and reads what sending them needs.
     const result = await db.execute(sql`
-      update ${outbox} set locked_until = ${until.toISOString()}::timestamptz, attempts = ${outbox.attempts} + 1
-      where ${outbox.id} in (
-        select o.id from ${outbox} o
-        where o.status = 'pending' and o.next_attempt_at <= ${now.toISOString()}::timestamptz
-          and (o.locked_until is null or o.locked_until < ${now.toISOString()}::timestamptz)
-          and not exists (
-            select 1 from ${outbox} earlier
-            where earlier.conversation_id = o.conversation_id and earlier.status = 'pending' and earlier.id < o.id
-          )
-        order by o.id
-        limit ${limit}
-        for update skip locked
+      with claimed as (
+        update ${outbox} set locked_until = ${until.toISOString()}::timestamptz, attempts = ${outbox.attempts} + 1
+        where ${outbox.id} in (
+          select o.id from ${outbox} o
+          where o.status = 'pending' and o.next_attempt_at <= ${now.toISOString()}::timestamptz
+            and (o.locked_until is null or o.locked_until < ${now.toISOString()}::timestamptz)
+            and not exists (
+              select 1 from ${outbox} earlier
+              where earlier.conversation_id = o.conversation_id and earlier.status = 'pending' and earlier.id < o.id
+            )
+          order by o.id
+          limit ${limit}
+          for update skip locked
+        )
+        returning ${outbox.id} as id, ${outbox.messageId} as message_id, ${outbox.conversationId} as conversation_id,
+          ${outbox.channel} as channel, ${outbox.attempts} as attempts
       )
-      returning ${outbox.id} as id, ${outbox.messageId} as message_id, ${outbox.conversationId} as conversation_id,
-        ${outbox.channel} as channel, ${outbox.attempts} as attempts`);
-    return rowsOf<ClaimedRow>(result).map((r) => ({ ...r, id: Number(r.id), attempts: Number(r.attempts) }));
+      select claimed.*, m.author, m.text, m.quick_replies, m.created_at,
+        c.channel as conversation_channel, c.locale, c.thread, c.reply_token,
+        i.id as identity_id, i.external_id, i.display_name, i.unreachable
+      from claimed
+      left join ${messages} m on m.id = claimed.message_id
+      left join ${conversations} c on c.id = m.conversation_id
+      left join ${channelIdentities} i on i.id = c.channel_identity_id
+      order by claimed.id`);
+    return rowsOf<unknown>(result).map((r) => ClaimedRow.parse(r));
   }
 
-  private async deliver(row: ClaimedRow): Promise<void> {
-    const { db, clock, logger } = this.deps;
-    const log = logger.child({ conversationId: row.conversation_id, messageId: row.message_id, outboxId: row.id });
+  private async send(row: ClaimedRow): Promise<Attempt> {
     const adapter = this.deps.adapters[row.channel];
+    const message = outboundMessage(row);
     let result: SendResult;
-    let identityId: string | null = null;
     try {
-      const loaded = await this.load(row);
-      identityId = loaded?.identityId ?? null;
-      if (!loaded) result = { ok: false, retryable: false, error: 'message or conversation not found' };
-      else if (loaded.unreachable) result = { ok: false, retryable: false, error: 'recipient unreachable on this channel' };
+      if (!message) result = { ok: false, retryable: false, error: 'message or conversation not found' };
+      else if (row.unreachable) result = { ok: false, retryable: false, error: 'recipient unreachable on this channel' };
       else if (!adapter) result = { ok: false, retryable: true, error: `channel ${row.channel} is not enabled` };
-      else result = await adapter.send(loaded.message);
+      else result = await adapter.send(message);
     } catch (err) {
       // An adapter that throws could not reach its remote: treat as retryable.
       result = { ok: false, retryable: true, error: err instanceof Error ? err.message : String(err) };
     }
+    return { row, result, identityId: message ? row.identity_id : null };
+  }
+
+  private async markSent(attempts: Attempt[]): Promise<void> {
+    if (attempts.length === 0) return;
+    const now = this.deps.clock.now();
+    const { db } = this.deps;
+    const sent = db.$with('sent_outbox', { id: outbox.id }).as(
+      db
+        .update(outbox)
+        .set({ status: 'sent', sentAt: now, lockedUntil: null, lastError: null })
+        .where(inArray(outbox.id, attempts.map((a) => a.row.id)))
+        .returning({ id: outbox.id })
+        .getSQL(),
+    );
+    await db
+      .with(sent)
+      .update(messages)
+      .set({ deliveryStatus: 'sent', deliveryError: null })
+      .where(inArray(messages.id, attempts.map((a) => a.row.message_id)));
+    for (const { row } of attempts) {
+      this.deps.logger.info({ conversationId: row.conversation_id, messageId: row.message_id, outboxId: row.id, channel: row.channel, attempts: row.attempts }, 'outbox.sent');
+    }
+  }
+
+  private async record({ row, result, identityId }: Attempt): Promise<void> {
+    const { db, clock, logger } = this.deps;
+    const log = logger.child({ conversationId: row.conversation_id, messageId: row.message_id, outboxId: row.id });
     const now = clock.now();
     if (result.ok) {
       const sent = result;
@@ -204,35 +275,24 @@ export class OutboxWorker {
       });
       log.warn({ channel: row.channel, attempts: row.attempts, error: result.error, giveUp }, giveUp ? 'outbox.failed' : 'outbox.retry');
     }
-    this.deps.onDelivered?.(row.conversation_id, identityId);
-  }
-
-  private async load(row: ClaimedRow): Promise<{ message: OutboundMessage; unreachable: boolean; identityId: string } | null> {
-    const [found] = await this.deps.db
-      .select({ message: messages, conversation: conversations, identity: channelIdentities })
-      .from(messages)
-      .innerJoin(conversations, eq(conversations.id, messages.conversationId))
-      .innerJoin(channelIdentities, eq(channelIdentities.id, conversations.channelIdentityId))
-      .where(eq(messages.id, row.message_id))
-      .limit(1);
-    if (!found) return null;
-    const { message, conversation, identity } = found;
-    return {
-      unreachable: identity.unreachable,
-      identityId: identity.id,
-      message: {
-        messageId: message.id,
-        conversationId: conversation.id,
-        channel: conversation.channel,
-        recipient: { channelIdentityId: identity.id, externalId: identity.externalId, displayName: identity.displayName },
-        author: message.author,
-        text: message.text,
-        quickReplies: (message.quickReplies ?? []) satisfies QuickReply[],
-        locale: conversation.locale satisfies Locale,
-        thread: { ...conversation.thread, replyToken: conversation.replyToken },
-        createdAt: message.createdAt,
-      },
-    };
   }
 }
 
+/** The message to send for a claimed row; null when its message, conversation or identity is gone. */
+function outboundMessage(row: ClaimedRow): OutboundMessage | null {
+  const { author, text, created_at, conversation_channel, locale, thread, reply_token, identity_id, external_id } = row;
+  if (author === null || text === null || created_at === null || conversation_channel === null || locale === null) return null;
+  if (identity_id === null || external_id === null || reply_token === null) return null;
+  return {
+    messageId: row.message_id,
+    conversationId: row.conversation_id,
+    channel: conversation_channel,
+    recipient: { channelIdentityId: identity_id, externalId: external_id, displayName: row.display_name },
+    author,
+    text,
+    quickReplies: row.quick_replies ?? [],
+    locale,
+    thread: { ...thread, replyToken: reply_token },
+    createdAt: created_at,
+  };
+}

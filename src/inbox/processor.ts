@@ -1,7 +1,7 @@
-import { and, asc, eq, isNotNull, isNull, lt, or } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Clock } from '../core/ports.js';
 import type { Db } from '../db/client.js';
-import { conversations, messages } from '../db/schema.js';
+import { type Conversation, conversations, type Message, messages } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { Reply, Responder, TurnResult } from './responder.js';
 import { writeReplies } from './write-replies.js';
@@ -18,6 +18,9 @@ export interface ProcessorDeps {
   /** How long one processor may hold a conversation before another instance may take over. */
   leaseMs?: number;
 }
+
+/** Pending messages of one conversation read per query (each still runs in its own turn). */
+const PENDING_BATCH = 20;
 
 /**
  * Runs the responder for stored inbound messages, one conversation at a time: a lease on the
@@ -100,42 +103,54 @@ export class Processor {
           or(isNull(conversations.processingUntil), lt(conversations.processingUntil, now)),
         ),
       )
-      .returning({ id: conversations.id });
+      .returning();
     if (!leased) return; // another processor holds it and will see our message
+    let late = false;
     try {
-      while (await this.processNext(conversationId)) {
-        // one message per transaction, in order
+      // The row in hand stays current through the turns (each turn's update returns it).
+      let conversation: Conversation | null = leased;
+      for (;;) {
+        const pending = await db
+          .select()
+          .from(messages)
+          .where(and(eq(messages.conversationId, conversationId), eq(messages.direction, 'in'), isNull(messages.processedAt)))
+          .orderBy(asc(messages.seq))
+          .limit(PENDING_BATCH);
+        for (const message of pending) conversation = await this.processMessage(conversation, message);
+        // Messages stored on this instance meanwhile asked for another round: take it under this lease.
+        if (pending.length < PENDING_BATCH && !this.again.delete(conversationId)) break;
       }
     } finally {
-      await db.update(conversations).set({ processingUntil: null }).where(eq(conversations.id, conversationId));
+      // Releasing also tells whether a message arrived meanwhile (stored by another instance, whose
+      // lease attempt failed while we held it); it would otherwise wait for the next sweep.
+      const [released] = await db
+        .update(conversations)
+        .set({ processingUntil: null })
+        .where(eq(conversations.id, conversationId))
+        .returning({
+          late: sql<boolean>`exists (select 1 from ${messages} where ${messages.conversationId} = ${conversationId} and ${messages.direction} = 'in' and ${messages.processedAt} is null)`,
+        });
+      late = released?.late === true;
     }
-    // A message stored while we released the lease would otherwise wait for the next sweep.
-    const [late] = await db
-      .select({ id: messages.id })
-      .from(messages)
-      .where(and(eq(messages.conversationId, conversationId), eq(messages.direction, 'in'), isNull(messages.processedAt)))
-      .limit(1);
     if (late) this.again.add(conversationId);
   }
 
-  /** Processes the oldest pending message; false when there is none. */
-  private async processNext(conversationId: string): Promise<boolean> {
+  /**
+   * Runs one turn for a stored message; returns the conversation row as the turn left it (null
+   * when unknown, e.g. after a failed turn), which the next message's `prepare` reads.
+   */
+  private async processMessage(current: Conversation | null, message: Message): Promise<Conversation | null> {
     const { db, clock, logger, responder } = this.deps;
-    const [message] = await db
-      .select()
-      .from(messages)
-      .where(and(eq(messages.conversationId, conversationId), eq(messages.direction, 'in'), isNull(messages.processedAt)))
-      .orderBy(asc(messages.seq))
-      .limit(1);
-    if (!message) return false;
+    const conversationId = message.conversationId;
     const now = clock.now();
     let wrote = 0;
+    let after: Conversation | null = null;
     let followUps: (() => Promise<void>)[] = [];
     try {
       let prepared: unknown;
       if (responder.prepare) {
-        const [current] = await db.select().from(conversations).where(eq(conversations.id, conversationId));
-        if (current) prepared = await responder.prepare({ conversation: current, message, now });
+        const [fresh] = current ? [current] : await db.select().from(conversations).where(eq(conversations.id, conversationId));
+        if (fresh) prepared = await responder.prepare({ conversation: fresh, message, now });
       }
       wrote = await db.transaction(async (tx) => {
         const [conversation] = await tx.select().from(conversations).where(eq(conversations.id, conversationId)).for('update');
@@ -143,11 +158,16 @@ export class Processor {
         const result: TurnResult = await responder.respond({ tx, conversation, message, now, prepared });
         const ids = await writeReplies(tx, conversation, result.replies, now);
         const patch = result.patch ?? {};
-        await tx
+        // The message is marked processed in the same statement that stores the new state.
+        const processed = tx.$with('processed', { id: messages.id }).as(
+          tx.update(messages).set({ processedAt: now }).where(eq(messages.id, message.id)).returning({ id: messages.id }).getSQL(),
+        );
+        [after = null] = await tx
+          .with(processed)
           .update(conversations)
           .set({ ...patch, updatedAt: now, ...(ids.length > 0 ? { lastMessageAt: now } : {}) })
-          .where(eq(conversations.id, conversationId));
-        await tx.update(messages).set({ processedAt: now }).where(eq(messages.id, message.id));
+          .where(eq(conversations.id, conversationId))
+          .returning();
         followUps = result.afterCommit ?? [];
         return ids.length;
       });
@@ -158,6 +178,7 @@ export class Processor {
     } catch (err) {
       // A failing turn must not lose the message or loop forever: apologise and move on.
       logger.error({ err, conversationId, messageId: message.id }, 'message.process_failed');
+      after = null;
       wrote = await db.transaction(async (tx) => {
         const [conversation] = await tx.select().from(conversations).where(eq(conversations.id, conversationId)).for('update');
         if (!conversation) return 0;
@@ -169,7 +190,7 @@ export class Processor {
     }
     if (wrote > 0) this.deps.onOutbox?.();
     this.deps.onChange?.(conversationId);
-    return true;
+    return after;
   }
 }
 

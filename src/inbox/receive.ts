@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull, ne, sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { Clock } from '../core/ports.js';
 import { detectLocale } from '../core/locale.js';
 import { maskSecrets } from '../core/mask.js';
 import { InboundMessage, type InboundMessageInput } from '../core/message.js';
-import type { Db, Tx } from '../db/client.js';
+import { type Db, rowsOf, type Tx } from '../db/client.js';
 import { channelIdentities, conversations, customers, messages } from '../db/schema.js';
 import type { Conversation } from '../db/schema.js';
 import { resolveNumberedChoice } from './numbered-choice.js';
 import { threadPatch } from './thread-matcher.js';
+import { writeReplies } from './write-replies.js';
 
 export interface ReceiveResult {
   messageId: string;
@@ -18,7 +20,10 @@ export interface ReceiveResult {
   duplicate: boolean;
 }
 
-/** Picks the open conversation a message belongs to; channels' threading rules plug in here. */
+/**
+ * Picks the open conversation a message belongs to; channels' threading rules plug in here.
+ * Called only for messages that carry a thread hint.
+ */
 export type ConversationMatcher = (
   tx: Tx,
   inbound: InboundMessage,
@@ -41,29 +46,131 @@ export interface ReceiveDeps {
 export async function receiveInbound(deps: ReceiveDeps, input: InboundMessageInput): Promise<ReceiveResult> {
   const inbound = InboundMessage.parse(input);
   const now = deps.clock.now();
-  return deps.db.transaction(async (tx) => {
-    const identity = await upsertIdentity(tx, inbound, now);
-    // The upsert above locks the identity row, so messages from one sender are stored one at a time:
-    // a redelivered message waits here and then finds the first copy.
-    const [existing] = await tx
+  try {
+    const fast = await storeInboundFast(deps, inbound, now);
+    if (fast instanceof DuplicateInbound) throw fast;
+    return fast ?? (await storeInbound(deps, inbound, now));
+  } catch (err) {
+    if (!(err instanceof DuplicateInbound)) throw err;
+    // Everything the duplicate's transaction did is rolled back; the first copy is committed.
+    const [existing] = await deps.db
       .select({ id: messages.id, conversationId: messages.conversationId })
       .from(messages)
       .where(and(eq(messages.channel, inbound.channel), eq(messages.externalId, inbound.externalMessageId)))
       .limit(1);
-    if (existing) {
-      return {
-        messageId: existing.id,
-        conversationId: existing.conversationId,
-        customerId: identity.customerId,
-        channelIdentityId: identity.id,
-        duplicate: true,
-      };
-    }
+    if (!existing) throw new Error('duplicate inbound message vanished');
+    return {
+      messageId: existing.id,
+      conversationId: existing.conversationId,
+      customerId: err.identity.customerId,
+      channelIdentityId: err.identity.id,
+      duplicate: true,
+    };
+  }
+}
+
+const FastResult = z.object({
+  identity_id: z.string(),
+  customer_id: z.string(),
+  conversation_id: z.string().nullable(),
+  message_id: z.string().nullable(),
+});
+
+/**
+ * The common case in one statement, without a transaction: a known sender with an open
+ * conversation sends a plain message. The identity is touched, the conversation found, the
+ * message inserted (deduped by its unique channel id) and the conversation touched, atomically.
+ * Returns null when the message needs the general path (new sender or conversation, threading,
+ * numbered choices, edits, channel notices); what it did then (the identity's lastSeenAt) is harmless.
+ */
+async function storeInboundFast(deps: ReceiveDeps, inbound: InboundMessage, now: Date): Promise<ReceiveResult | DuplicateInbound | null> {
+  const numbered = inbound.choice === null && deps.numberedChoices?.(inbound.channel);
+  if (inbound.thread || numbered || inbound.editOf !== null || inbound.notices?.length) return null;
+  const { sender } = inbound;
+  const at = now.toISOString();
+  const result = await deps.db.execute(sql`
+    with ident as (
+      update ${channelIdentities} set last_seen_at = ${at}::timestamptz
+        ${sender.displayName ? sql`, display_name = ${sender.displayName}` : sql``}
+      where ${channelIdentities.channel} = ${inbound.channel}::channel_kind and ${channelIdentities.externalId} = ${sender.externalId}
+      returning ${channelIdentities.id} as id, ${channelIdentities.customerId} as customer_id
+    ),
+    conv as (
+      select c.id from ${conversations} c, ident where c.channel_identity_id = ident.id and c.status <> 'closed' limit 1
+    ),
+    ins as (
+      insert into ${messages} (conversation_id, direction, author, channel, external_id, text, choice, attachments, original,
+        delivery_status, processed_at, channel_ref, created_at)
+      select conv.id, 'in', 'customer', ${inbound.channel}::channel_kind, ${inbound.externalMessageId}, ${maskSecrets(inbound.text)},
+        ${inbound.choice}::text, ${JSON.stringify(inbound.attachments)}::jsonb,
+        ${inbound.original === null ? null : maskSecrets(inbound.original)}::text, 'received',
+        ${inbound.silent ? at : null}::timestamptz, ${inbound.channelMessageRef}::text,
+        ${(inbound.receivedAt ?? now).toISOString()}::timestamptz
+      from conv
+      on conflict (channel, external_id) do nothing
+      returning id
+    ),
+    touched as (
+      update ${conversations} set last_message_at = ${at}::timestamptz, updated_at = ${at}::timestamptz
+      where ${conversations.id} = (select id from conv) and exists (select 1 from ins)
+      returning ${conversations.id}
+    )
+    select ident.id as identity_id, ident.customer_id, (select id from conv) as conversation_id, (select id from ins) as message_id
+    from ident`);
+  const [row] = rowsOf<unknown>(result);
+  if (row === undefined) return null;
+  const found = FastResult.parse(row);
+  if (found.conversation_id === null) return null;
+  if (found.message_id === null) return new DuplicateInbound({ id: found.identity_id, customerId: found.customer_id });
+  return {
+    messageId: found.message_id,
+    conversationId: found.conversation_id,
+    customerId: found.customer_id,
+    channelIdentityId: found.identity_id,
+    duplicate: false,
+  };
+}
+
+/** Thrown inside the intake transaction when the message was stored before: rolls it back. */
+class DuplicateInbound extends Error {
+  constructor(readonly identity: { id: string; customerId: string }) {
+    super('duplicate inbound message');
+  }
+}
+
+/**
+ * The intake transaction, in as few round trips as the common case allows: the identity upsert
+ * also finds the open conversation, and the message insert (deduped by the unique channel id)
+ * carries the conversation's update.
+ */
+async function storeInbound(deps: ReceiveDeps, inbound: InboundMessage, now: Date): Promise<ReceiveResult> {
+  return deps.db.transaction(async (tx) => {
+    // The upsert locks the identity row, so messages from one sender are stored one at a time:
+    // a redelivered message waits here and then hits the first copy's unique key.
+    const identity = await upsertIdentity(tx, inbound, now);
     const conversation =
-      (await deps.matchConversation?.(tx, inbound, identity)) ?? (await openConversation(tx, inbound, identity, now));
+      (inbound.thread ? await deps.matchConversation?.(tx, inbound, identity) : null) ??
+      (identity.openConversationId
+        ? { id: identity.openConversationId, channel: inbound.channel }
+        : await openConversation(tx, inbound, identity, now));
     const numbered =
       inbound.choice === null && deps.numberedChoices?.(inbound.channel) ? await resolveNumberedChoice(tx, conversation.id, inbound.text) : null;
+    const thread = threadPatch(inbound);
+    const touched = tx.$with('touched_conversation', { id: conversations.id }).as(
+      tx
+        .update(conversations)
+        .set({
+          lastMessageAt: now,
+          updatedAt: now,
+          // Threading data (email subject, Message-IDs): the first subject stays, the latest ids win.
+          ...(thread ? { thread: sql`${JSON.stringify(thread.initial)}::jsonb || ${conversations.thread} || ${JSON.stringify(thread.latest)}::jsonb` } : {}),
+        })
+        .where(eq(conversations.id, conversation.id))
+        .returning({ id: conversations.id })
+        .getSQL(),
+    );
     const [row] = await tx
+      .with(touched)
       .insert(messages)
       .values({
         conversationId: conversation.id,
@@ -81,18 +188,11 @@ export async function receiveInbound(deps: ReceiveDeps, input: InboundMessageInp
         editOfMessageId: inbound.editOf === null ? null : await findEditedOriginal(tx, inbound.channel, inbound.editOf),
         createdAt: inbound.receivedAt ?? now,
       })
+      .onConflictDoNothing({ target: [messages.channel, messages.externalId] })
       .returning({ id: messages.id });
-    if (!row) throw new Error('message insert returned no row');
-    const thread = threadPatch(inbound);
-    await tx
-      .update(conversations)
-      .set({
-        lastMessageAt: now,
-        updatedAt: now,
-        // Threading data (email subject, Message-IDs): the first subject stays, the latest ids win.
-        ...(thread ? { thread: sql`${JSON.stringify(thread.initial)}::jsonb || ${conversations.thread} || ${JSON.stringify(thread.latest)}::jsonb` } : {}),
-      })
-      .where(eq(conversations.id, conversation.id));
+    if (!row) throw new DuplicateInbound(identity);
+    // The channel's own answer (e.g. Telegram's "share my phone number") commits with its cause.
+    if (inbound.notices?.length) await writeReplies(tx, conversation, inbound.notices.map((n) => ({ author: 'system' as const, ...n })), now);
     return {
       messageId: row.id,
       conversationId: conversation.id,
@@ -121,7 +221,12 @@ async function upsertIdentity(tx: Tx, inbound: InboundMessage, now: Date) {
     .update(channelIdentities)
     .set({ lastSeenAt: now, ...(sender.displayName ? { displayName: sender.displayName } : {}) })
     .where(and(eq(channelIdentities.channel, inbound.channel), eq(channelIdentities.externalId, sender.externalId)))
-    .returning({ id: channelIdentities.id, customerId: channelIdentities.customerId });
+    .returning({
+      id: channelIdentities.id,
+      customerId: channelIdentities.customerId,
+      // The identity's open conversation, read in the same round trip.
+      openConversationId: sql<string | null>`(select ${conversations.id} from ${conversations} where ${conversations.channelIdentityId} = ${channelIdentities.id} and ${conversations.status} <> 'closed' limit 1)`,
+    });
   if (found) return found;
   const resolved = await resolveCustomer(tx, inbound);
   const [created] = await tx
@@ -141,7 +246,7 @@ async function upsertIdentity(tx: Tx, inbound: InboundMessage, now: Date) {
   if (!created) throw new Error('identity upsert returned no row');
   // A concurrent first message created the identity first: drop the guest we made for nothing.
   if (resolved.guest && created.customerId !== resolved.id) await tx.delete(customers).where(eq(customers.id, resolved.id));
-  return created;
+  return { ...created, openConversationId: null };
 }
 
 /** Finds the customer a new identity belongs to (by email or phone), or creates a guest. */
