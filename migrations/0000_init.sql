@@ -13,6 +13,8 @@ CREATE TYPE "public"."message_author" AS ENUM('customer', 'bot', 'agent', 'syste
 CREATE TYPE "public"."message_direction" AS ENUM('in', 'out', 'internal');--> statement-breakpoint
 CREATE TYPE "public"."outbox_status" AS ENUM('pending', 'sent', 'failed');--> statement-breakpoint
 CREATE TYPE "public"."refund_status" AS ENUM('approved', 'pending_review', 'denied', 'paid');--> statement-breakpoint
+CREATE SEQUENCE "public"."complaint_ticket_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1;--> statement-breakpoint
+CREATE SEQUENCE "public"."handoff_ticket_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1;--> statement-breakpoint
 CREATE TABLE "agent_sessions" (
 	"token_hash" text PRIMARY KEY NOT NULL,
 	"agent_id" uuid NOT NULL,
@@ -98,11 +100,6 @@ CREATE TABLE "conversations" (
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"last_message_at" timestamp with time zone DEFAULT now() NOT NULL
-);
---> statement-breakpoint
-CREATE TABLE "counters" (
-	"name" text PRIMARY KEY NOT NULL,
-	"value" integer DEFAULT 0 NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "coupons" (

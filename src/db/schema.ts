@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  pgSequence,
   bigserial,
   boolean,
   check,
@@ -484,11 +485,13 @@ export const webchatSessions = pgTable(
   (t) => [uniqueIndex('webchat_sessions_token_uq').on(t.tokenHash)],
 );
 
-/** Numbered sequences for human-facing numbers (tickets, orders). */
-export const counters = pgTable('counters', {
-  name: text('name').primaryKey(),
-  value: integer('value').notNull().default(0),
-});
+/**
+ * Running numbers of tickets. Sequences, not counter rows: a counter row would be locked by
+ * every handoff until its turn commits, serialising all handoffs of the day.
+ */
+export const handoffTicketSeq = pgSequence('handoff_ticket_seq');
+export const complaintTicketSeq = pgSequence('complaint_ticket_seq');
+
 
 /** Every flow version a conversation may be pinned to: the definition snapshot by content hash. */
 export const flowVersions = pgTable(
