@@ -519,7 +519,7 @@ export function consolePages(deps: ConsoleDeps): { console: Hono; admin: Hono } 
           <section id="queue" aria-label="Queue">
             <QueueList rows={rows} view={view} selected={detail?.case.id} q={q} />
           </section>
-          <section id="case" aria-label="Conversation">
+          <section id="case" aria-label="Conversation" tabindex={0}>
             {detail ? (
               <>
                 <div id="case-head">

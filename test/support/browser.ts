@@ -37,3 +37,27 @@ export async function launchChromium(): Promise<Browser> {
   if (!FOUND) throw new Error(`KEFU_REQUIRE_BROWSER=1 but Chromium was not found at ${CHROMIUM} (set KEFU_CHROMIUM)`);
   return chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
 }
+
+/** One accessibility rule a page breaks, as axe-core reports it. */
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  targets: string[];
+}
+
+/** Runs axe-core (WCAG 2 A/AA rules) in the page and returns what it breaks. */
+export async function axeViolations(page: import('playwright-core').Page): Promise<AxeViolation[]> {
+  const { source } = await import('axe-core');
+  await page.addScriptTag({ content: source });
+  return page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(o: unknown): Promise<{ violations: any[] }> } }).axe;
+    const result = await axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact ?? null,
+      help: v.help,
+      targets: v.nodes.map((n: { target: string[] }) => n.target.join(' ')),
+    }));
+  });
+}
