@@ -1,17 +1,15 @@
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
 import { and, eq } from 'drizzle-orm';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messages } from '../../src/db/schema.js';
-import { launchChromium, skipBrowserSuite } from '../support/browser.js';
+import { launchChromium, serveOnLoopback, skipBrowserSuite } from '../support/browser.js';
 import { testService } from '../support/service.js';
 
 const SKIP = skipBrowserSuite('browser tests');
 
 describe.skipIf(SKIP)('web chat page in Chromium', () => {
   let service: Awaited<ReturnType<typeof testService>>;
-  let server: ServerType;
+  let served: Awaited<ReturnType<typeof serveOnLoopback>>;
   let base: string;
   let browser: Browser;
   let context: BrowserContext;
@@ -20,10 +18,8 @@ describe.skipIf(SKIP)('web chat page in Chromium', () => {
 
   beforeAll(async () => {
     service = await testService('pglite', { start: true });
-    server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: service.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveOnLoopback(service.app.fetch);
+    base = served.base;
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 420, height: 860 } });
     page = await context.newPage();
@@ -32,10 +28,7 @@ describe.skipIf(SKIP)('web chat page in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (server) {
-      if ('closeAllConnections' in server) server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    await served?.close();
     await service?.close();
   });
 
@@ -98,7 +91,11 @@ describe.skipIf(SKIP)('web chat page in Chromium', () => {
     // The button sent its choice id, not free text; the transcript matches the server's.
     const pressed = await service.database.db.select().from(messages).where(eq(messages.text, label));
     expect(pressed).toHaveLength(1);
-    expect(pressed[0]?.choice).toBeTruthy();
+    // …the id of the quick reply the bot offered under that label.
+    const offered = await service.database.db.select({ quickReplies: messages.quickReplies }).from(messages).where(eq(messages.direction, 'out'));
+    const offeredId = offered.flatMap((m) => m.quickReplies ?? []).find((q) => q.label === label)?.id;
+    expect(offeredId).toBeDefined();
+    expect(pressed[0]?.choice).toBe(offeredId);
     await expect.poll(transcript).toEqual(await serverTranscript());
   });
 
@@ -117,7 +114,7 @@ describe.skipIf(SKIP)('web chat page in Chromium', () => {
     const token = await page.evaluate(() => JSON.parse(localStorage.getItem('kefu.webchat.v1') ?? '{}').token as string);
     await context.setOffline(true);
     // Cut the live stream on the server side too, as a restarting proxy would.
-    if ('closeAllConnections' in server) server.closeAllConnections();
+    if ('closeAllConnections' in served.server) served.server.closeAllConnections();
     await expect.poll(() => page.locator('#status').textContent()).toMatch(/重新连接/);
 
     // Meanwhile she writes from her phone; the bot answers there.
