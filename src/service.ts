@@ -132,9 +132,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         : null;
     const adapters: Partial<Record<ChannelKind, ChannelAdapter>> = {
       ...(email ? { email } : {}),
-      webchat: createWebchatAdapter((channelIdentityId, conversationId) =>
-        hub.publish({ type: 'message', conversationId, channelIdentityId }),
-      ),
+      webchat: createWebchatAdapter(),
       ...(telegram ? { telegram } : {}),
       ...options.adapters,
     };

@@ -66,15 +66,15 @@ export function toInbound(
 }
 
 /**
- * Web chat delivery: the message is already in the database, so "sending" means waking the live
- * streams of that identity (on every instance, through the live hub).
+ * Web chat delivery: the message is already in the database and the browser reads it from there,
+ * so there is nothing to send. Live streams are woken by the live event the outbox worker
+ * publishes once the delivery is recorded (waking them earlier would find nothing new).
  */
-export function createWebchatAdapter(publish: (channelIdentityId: string, conversationId: string) => Promise<void>): ChannelAdapter {
+export function createWebchatAdapter(): ChannelAdapter {
   return {
     kind: 'webchat',
     capabilities: { buttons: true, maxTextLength: MAX_TEXT_LENGTH, formatting: 'plain' },
-    async send(message) {
-      await publish(message.recipient.channelIdentityId, message.conversationId);
+    async send() {
       return { ok: true, externalId: null };
     },
   };

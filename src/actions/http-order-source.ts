@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AppError } from '../core/errors.js';
 import { coupons, deals, merchants, orders } from '../db/schema.js';
 import type { OrderApiClient, OrderApiResult } from './order-api-client.js';
-import { CouponState, type DealTerms, type LocalIds, type OrderSource, type OrderView, PaymentMethod } from './ports.js';
+import { CouponState, DealTerms, type LocalIds, type OrderSource, type OrderView, PaymentMethod } from './ports.js';
 
 const Instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 
@@ -18,21 +18,12 @@ export const RemoteMerchant = z.object({
   category: z.string().default(''),
   city: z.string().default(''),
 });
-export const RemoteDeal = z.object({
+/** The platform's deal: our DealTerms, stricter where the platform must not send empty data. */
+export const RemoteDeal = DealTerms.extend({
   id: z.string().min(1),
   title: z.string().min(1),
   included: z.array(z.object({ item: z.string().min(1), quantity: z.number().int().positive() })).min(1),
-  validFrom: z.iso.date(),
-  validTo: z.iso.date(),
   weekdays: z.array(z.number().int().min(1).max(7)).min(1),
-  hoursFrom: z.string().regex(/^\d{2}:\d{2}$/),
-  hoursTo: z.string().regex(/^\d{2}:\d{2}$/),
-  reservationRequired: z.boolean(),
-  usageNotes: z.string().nullable(),
-  priceCents: z.number().int().positive(),
-  originalPriceCents: z.number().int().positive(),
-  refundAnytime: z.boolean(),
-  refundOnExpiry: z.boolean(),
   merchant: RemoteMerchant,
 });
 export const RemoteCoupon = z.object({

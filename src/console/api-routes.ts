@@ -1,3 +1,4 @@
+import { StreamWaker } from '../inbox/stream-waker.js';
 import { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { getConnInfo } from '@hono/node-server/conninfo';
@@ -190,14 +191,14 @@ export function consoleApiRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
   app.get('/console/events', staffOnly, (c) =>
     streamSSE(c, async (stream) => {
       const queued: string[] = [];
-      let wake: (() => void) | null = null;
+      const waker = new StreamWaker();
       const unsubscribe = deps.hub.subscribe((event) => {
         queued.push(event.conversationId);
-        wake?.();
+        waker.wake();
       });
       stream.onAbort(() => {
         unsubscribe();
-        wake?.();
+        waker.wake();
       });
       try {
         await stream.writeSSE({ event: 'ready', data: JSON.stringify({ now: now().toISOString() }) });
@@ -207,15 +208,7 @@ export function consoleApiRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
             await stream.writeSSE({ event: 'change', data: JSON.stringify({ conversationIds: ids }) });
             continue;
           }
-          const woke = await new Promise<boolean>((resolve) => {
-            const timer = setTimeout(() => resolve(false), 25_000);
-            wake = () => {
-              clearTimeout(timer);
-              resolve(true);
-            };
-          });
-          wake = null;
-          if (!woke && !stream.aborted) await stream.write(': keep-alive\n\n');
+          await waker.sleep(stream);
         }
       } finally {
         unsubscribe();

@@ -21,6 +21,7 @@ import type { InboundMessageInput } from '../core/message.js';
 import type { LiveHub } from '../inbox/live-hub.js';
 import type { AppEnv } from './app.js';
 import { parseJson } from './errors.js';
+import { StreamWaker } from '../inbox/stream-waker.js';
 
 export interface WebchatDeps {
   db: Db;
@@ -155,7 +156,7 @@ export function webchatRoutes(deps: WebchatDeps): Hono<AppEnv> {
     const session = await authenticate(c);
     let cursor = parseCursor(c.req.header('last-event-id') ?? c.req.query('after'));
     return streamSSE(c, async (stream) => {
-      let wake: (() => void) | null = null;
+      const waker = new StreamWaker();
       let pending = true; // send the backlog first
       // While a reply is still being delivered the cursor stays before it, so pages can repeat
       // messages this stream already wrote: remember them until the cursor has passed them.
@@ -163,11 +164,11 @@ export function webchatRoutes(deps: WebchatDeps): Hono<AppEnv> {
       const unsubscribe = deps.hub.subscribe((event) => {
         if (event.channelIdentityId !== session.channelIdentityId) return;
         pending = true;
-        wake?.();
+        waker.wake();
       });
       stream.onAbort(() => {
         unsubscribe();
-        wake?.();
+        waker.wake();
       });
       try {
         while (!stream.aborted) {
@@ -188,15 +189,7 @@ export function webchatRoutes(deps: WebchatDeps): Hono<AppEnv> {
             continue;
           }
           // Sleep until an event arrives or 25 s pass (then send a keep-alive comment).
-          const woke = await new Promise<boolean>((resolve) => {
-            const timer = setTimeout(() => resolve(false), 25_000);
-            wake = () => {
-              clearTimeout(timer);
-              resolve(true);
-            };
-          });
-          wake = null;
-          if (!woke && !stream.aborted) await stream.write(': keep-alive\n\n');
+          await waker.sleep(stream);
         }
       } finally {
         unsubscribe();

@@ -1,8 +1,6 @@
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, launchChromium, skipBrowserSuite } from '../support/browser.js';
+import { axeViolations, launchChromium, serveOnLoopback, skipBrowserSuite } from '../support/browser.js';
 import { testService } from '../support/service.js';
 
 const SKIP = skipBrowserSuite('accessibility checks');
@@ -10,27 +8,22 @@ const SKIP = skipBrowserSuite('accessibility checks');
 // Our consumers are often older first-time users: the pages must pass axe-core's WCAG 2.1 A/AA rules.
 describe.skipIf(SKIP)('accessibility of the pages (axe-core, WCAG 2.1 A/AA)', () => {
   let service: Awaited<ReturnType<typeof testService>>;
-  let server: ServerType;
+  let served: Awaited<ReturnType<typeof serveOnLoopback>>;
   let base: string;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
     service = await testService('pglite', { start: true });
-    server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: service.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveOnLoopback(service.app.fetch);
+    base = served.base;
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 420, height: 860 } });
   });
 
   afterAll(async () => {
     await browser?.close();
-    if (server) {
-      if ('closeAllConnections' in server) server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    await served?.close();
     await service?.close();
   });
 

@@ -1,7 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
 import { and, desc, eq, ne } from 'drizzle-orm';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +7,7 @@ import { openHandoff } from '../../src/actions/handoff.js';
 import { loadHandoffMessages } from '../../src/console/wording.js';
 import { conversations, orders } from '../../src/db/schema.js';
 import { DEMO_PASSWORD, DEMO_SENIOR_CUSTOMER_ID } from '../../src/db/seed.js';
-import { launchChromium, skipBrowserSuite } from '../support/browser.js';
+import { launchChromium, serveOnLoopback, skipBrowserSuite } from '../support/browser.js';
 import { testService } from '../support/service.js';
 
 const SKIP = skipBrowserSuite('console browser test');
@@ -19,7 +17,7 @@ const SHOTS = join(import.meta.dirname, '../../.tmp/screenshots');
 
 describe.skipIf(SKIP)('agent console in Chromium, with the consumer in the web chat', () => {
   let service: Awaited<ReturnType<typeof testService>>;
-  let server: ServerType;
+  let served: Awaited<ReturnType<typeof serveOnLoopback>>;
   let base: string;
   let browser: Browser;
   const pageErrors: string[] = [];
@@ -27,19 +25,14 @@ describe.skipIf(SKIP)('agent console in Chromium, with the consumer in the web c
 
   beforeAll(async () => {
     service = await testService('pglite', { start: true });
-    server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: service.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveOnLoopback(service.app.fetch);
+    base = served.base;
     browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
-    if (server) {
-      if ('closeAllConnections' in server) server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    await served?.close();
     await service?.close();
   });
 

@@ -1,6 +1,5 @@
 import { and, eq, gt, like } from 'drizzle-orm';
-import { type ParsedMail, simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import type { ParsedMail } from 'mailparser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signEmailWebhook } from '../../channels/email/index.js';
 import { FakeClock } from '../../src/core/ports.js';
@@ -8,6 +7,7 @@ import { conversations, coupons, deals, handoffs, messages, orders, refunds } fr
 import { DEMO_EN_CUSTOMER_ID, DEMO_SENIOR_CUSTOMER_ID } from '../../src/db/seed.js';
 import { consumerAsksForPerson, IDENTITY_SECRET, loginAs } from '../support/console.js';
 import { backends } from '../support/db.js';
+import { rawMail, startSink } from '../support/email.js';
 import { call, testService } from '../support/service.js';
 import { fakeBotApi } from './telegram-fake-bot-api.js';
 
@@ -22,43 +22,6 @@ const api = fakeBotApi();
 beforeAll(() => api.listen());
 afterEach(() => api.reset());
 afterAll(() => api.close());
-
-/** A local SMTP server standing in for the outbound relay: records every mail we send. */
-async function startSink() {
-  const received: ParsedMail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, _session, callback) {
-      simpleParser(stream).then(
-        (mail) => {
-          received.push(mail);
-          callback();
-        },
-        (err: Error) => callback(err),
-      );
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const address = server.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return { received, port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-function rawMail(o: { from: string; subject: string; id: string; text: string; headers?: string[] }) {
-  return [
-    `From: ${o.from}`,
-    'To: kefu 客服 <support@kefu.example>',
-    `Subject: ${o.subject}`,
-    `Message-ID: <${o.id}>`,
-    'MIME-Version: 1.0',
-    'Content-Type: text/plain; charset=utf-8',
-    ...(o.headers ?? []),
-    '',
-    o.text,
-  ].join('\r\n');
-}
 
 /** The numbered options of a bot mail: `1. label` lines. */
 function numberedOptions(mail: ParsedMail | undefined): { n: string; label: string }[] {

@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { and, asc, eq } from 'drizzle-orm';
-import { type ParsedMail, simpleParser } from 'mailparser';
 import { createTransport } from 'nodemailer';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EmailAdapter, signEmailWebhook } from '../../channels/email/index.js';
 import { EmailSender, loadEmailWording } from '../../channels/email/send.js';
@@ -14,37 +12,11 @@ import { channelIdentities, conversations, messages } from '../../src/db/schema.
 import { createThreadMatcher } from '../../src/inbox/thread-matcher.js';
 import { writeReplies } from '../../src/inbox/write-replies.js';
 import { backends } from '../support/db.js';
+import { rawMail, startSink } from '../support/email.js';
 import { call, testService } from '../support/service.js';
 
 const FROM = 'kefu 客服 <support@kefu.example>';
 const SECRET = 'hook-secret';
-
-/** A local SMTP server standing in for the outbound relay: records what we send, can refuse recipients. */
-async function startSink(refuse: Record<string, number> = {}) {
-  const received: ParsedMail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onRcptTo(address, _session, callback) {
-      const code = refuse[address.address];
-      callback(code ? Object.assign(new Error(`refused ${address.address}`), { responseCode: code }) : undefined);
-    },
-    onData(stream, _session, callback) {
-      simpleParser(stream).then(
-        (mail) => {
-          received.push(mail);
-          callback();
-        },
-        (err: Error) => callback(err),
-      );
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const address = server.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return { received, port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
 
 function customerTransport(port: number) {
   return createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
@@ -99,20 +71,6 @@ describe.each(backends())('email channel on %s', (backend) => {
       body: typeof raw === 'string' ? raw : new Uint8Array(raw),
     });
     return { status: res.status, body: await res.json() };
-  }
-
-  function rawMail(o: { from: string; to?: string; subject: string; id: string; text: string; headers?: string[] }) {
-    return [
-      `From: ${o.from}`,
-      `To: ${o.to ?? 'support@kefu.example'}`,
-      `Subject: ${o.subject}`,
-      `Message-ID: <${o.id}>`,
-      'MIME-Version: 1.0',
-      'Content-Type: text/plain; charset=utf-8',
-      ...(o.headers ?? []),
-      '',
-      o.text,
-    ].join('\r\n');
   }
 
   it('takes a mail over SMTP, stores it before the 250, and answers with a threaded reply', async () => {

@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 
@@ -60,4 +62,21 @@ export async function axeViolations(page: import('playwright-core').Page): Promi
       targets: v.nodes.map((n: { target: string[] }) => n.target.join(' ')),
     }));
   });
+}
+
+/** Serves an app on a free loopback port for a browser to visit. */
+export async function serveOnLoopback(fetch: (request: Request) => Response | Promise<Response>) {
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    base: `http://127.0.0.1:${port}`,
+    /** Stops the server, cutting live streams that would otherwise keep it open. */
+    async close() {
+      if ('closeAllConnections' in server) server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
