@@ -11,9 +11,9 @@ import { createActionDeps } from './actions/create-action-deps.js';
 import { handoffPolicyFromConfig } from './actions/handoff.js';
 import type { IntentClassifier } from './core/intent.js';
 import { FlowLibrary } from './engine/flow-library.js';
-import { createFlowResponder } from './engine/flow-responder.js';
+import { createFlowResponder } from './bot/flow-responder.js';
 import { loadFlows } from './engine/load-flows.js';
-import { saveFlowVersions } from './db/flow-versions.js';
+import { saveFlowSnapshots } from './bot/flow-snapshots.js';
 import { createClassifier, createSummarizer } from './llm/index.js';
 import { type AppEnv, createApp } from './http/app.js';
 import { LiveHub } from './inbox/live-hub.js';
@@ -90,7 +90,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     await hub.start();
     // The bot: the flow engine over flows/*.yaml, the domain actions and intent detection.
     const flowLibrary = new FlowLibrary(loadFlows(FLOWS_DIR));
-    await saveFlowVersions(db, flowLibrary.all(), clock.now());
+    await saveFlowSnapshots(db, flowLibrary, clock.now());
     const responder =
       options.responder ??
       createFlowResponder({
