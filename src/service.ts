@@ -22,15 +22,9 @@ import { Processor } from './inbox/processor.js';
 import { type ReceiveResult, receiveInbound } from './inbox/receive.js';
 import type { Responder } from './inbox/responder.js';
 import type { Logger } from './logger.js';
-import { createWebchatAdapter } from '../channels/webchat/index.js';
 import { createConsole } from './console/index.js';
-import { EmailAdapter } from '../channels/email/index.js';
-import { EMAIL_INBOUND_PATH, emailRoutes } from './http/email-routes.js';
-import { markUnreachable } from './inbox/mark-unreachable.js';
+import { createChannels } from './service-channels.js';
 import { createThreadMatcher } from './inbox/thread-matcher.js';
-import { createTelegramAdapter } from '../channels/telegram/index.js';
-import { createTelegramIntake, type TelegramIntake, telegramRoutes } from './http/telegram-routes.js';
-import { linkIdentityByPhone, setIdentityReachable } from './inbox/link-identity.js';
 
 export { FLOWS_DIR } from './paths.js';
 import { FLOWS_DIR } from './paths.js';
@@ -101,41 +95,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         handoffPolicy: handoffPolicyFromConfig(config),
         summarizer: summarizerFor(config, logger, db),
       });
-    // Telegram: the adapter sends; updates arrive on the webhook route, or from start() when polling.
-    let telegramIntake: TelegramIntake | null = null;
-    const telegramMode = config.TELEGRAM_MODE ?? 'off';
-    const telegram =
-      telegramMode !== 'off' && config.TELEGRAM_BOT_TOKEN
-        ? createTelegramAdapter({
-            token: config.TELEGRAM_BOT_TOKEN,
-            webhookSecret: config.TELEGRAM_WEBHOOK_SECRET,
-            log: logger,
-            ...(telegramMode === 'polling'
-              ? { polling: { onUpdate: async (update: unknown) => void (await telegramIntake?.handle(update)) } }
-              : {}),
-          })
-        : null;
-    // Email: inbound over the SMTP listener and/or the webhook, outbound over SMTP_URL, each when configured.
-    const email =
-      config.SMTP_LISTEN_PORT !== undefined || config.SMTP_URL || config.EMAIL_WEBHOOK_SECRET
-        ? new EmailAdapter({
-            from: config.EMAIL_FROM ?? null,
-            smtpUrl: config.SMTP_URL ?? null,
-            listenPort: config.SMTP_LISTEN_PORT ?? null,
-            listenHost: config.HOST,
-            log: logger,
-            intake: {
-              receive: (inbound) => receive(inbound),
-              markUnreachable: async (addresses, reason) => void (await markUnreachable(db, 'email', addresses, reason)),
-            },
-          })
-        : null;
-    const adapters: Partial<Record<ChannelKind, ChannelAdapter>> = {
-      ...(email ? { email } : {}),
-      webchat: createWebchatAdapter(),
-      ...(telegram ? { telegram } : {}),
-      ...options.adapters,
-    };
+    // The channels (web chat, email, Telegram as configured): adapters, routes and listeners.
+    const channels = createChannels({ config, logger, clock, db, live: hub, receive: (inbound) => receive(inbound), overrides: options.adapters });
+    const adapters = channels.adapters;
     const outbox = new OutboxWorker({
       db,
       clock,
@@ -185,35 +147,15 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       return result;
     };
 
-    // Feature routes (channels' webhooks, console, admin) are added here.
-    const mounts: { path: string; app: Hono<any> }[] = [];
+    // Feature routes (channels' routes and pages, console, admin) are added here.
+    const mounts: { path: string; app: Hono<any> }[] = [...channels.mounts];
     mounts.push(...humans.mounts);
-    if (email) mounts.push({ path: '/api/email', app: emailRoutes({ secret: config.EMAIL_WEBHOOK_SECRET, ingest: (raw) => email.ingest(raw) }) });
-    if (telegram) {
-      telegramIntake = createTelegramIntake({
-        telegram,
-        receive,
-        logger,
-        linkByPhone: async (externalId, phone) => {
-          const linked = await linkIdentityByPhone(db, { channel: 'telegram', externalId, phone, now: clock.now() });
-          logger.info({ channel: 'telegram', outcome: linked.outcome }, 'channel_identity.phone_verified');
-        },
-        setReachable: async (externalId, reachable) =>
-          void (await setIdentityReachable(db, { channel: 'telegram', externalId, reachable, reason: 'bot blocked by the user' })),
-      });
-      if (telegramMode === 'webhook') mounts.push({ path: '/api/telegram', app: telegramRoutes({ telegram, intake: telegramIntake }) });
-    }
 
     const app = createApp({
       mounts,
-      rawBodyPaths: [EMAIL_INBOUND_PATH],
+      rawBodyPaths: channels.rawBodyPaths,
       db,
-      clock,
-      hub,
       logger,
-      demoMode: config.demoMode,
-      identitySecret: config.WEBCHAT_IDENTITY_SECRET,
-      receive,
     });
 
     return {
@@ -247,7 +189,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           sweepTimer.unref();
         };
         sweep();
-        for (const adapter of Object.values(adapters)) await adapter.start?.();
+        await channels.start();
       },
       async settle() {
         for (let i = 0; i < 20; i += 1) {
@@ -261,8 +203,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       async stop() {
         if (sweepTimer) clearTimeout(sweepTimer);
         sweepTimer = null;
-        for (const adapter of Object.values(adapters)) await adapter.stop?.();
-        await telegramIntake?.idle();
+        await channels.stop();
         await processor.idle();
         await humans.timers.stop();
         await outbox.stop();
