@@ -1,17 +1,10 @@
-import type { HandoffSummarizer } from '../actions/handoff.js';
+import type { LlmParts } from '../bot/create-bot.js';
 import type { IntentClassifier } from '../core/intent.js';
 import { type Clock, systemClock } from '../core/ports.js';
 import type { Db } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import { createClassifier, createSummarizer, type LlmFactoryOptions } from './index.js';
 import type { LlmConfig } from './client.js';
-
-/** What the bot gets from the LLM part: intent detection and, with a key, the handoff summarizer. */
-export interface LlmParts {
-  classifier: IntentClassifier;
-  /** Rewrites a handoff's rule-based summary after the turn committed; null = keep the rule-based one. */
-  summarizer: { db: Db; summarizer: HandoffSummarizer } | null;
-}
 
 /** The LLM part: the rules → LLM cascade (or the rules alone without OPENAI_API_KEY), and the summarizer. */
 export function createLlmParts(deps: { config: LlmConfig; logger: Logger; clock: Clock; db: Db; classifier?: IntentClassifier | undefined }): LlmParts {
