@@ -2,7 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { AppError } from '../core/errors.js';
-import { builtInActionCatalogue } from '../engine/action-catalogue.js';
+import { builtInActionCatalogue } from '../actions/catalogue.js';
+import { createDbOrderSource } from '../actions/db-order-source.js';
+import { createDbRefundGateway } from '../actions/db-refund-gateway.js';
 import { checkFlows, formatProblems } from '../engine/check-flows.js';
 import { flowJsonSchema } from '../engine/flow-schema.js';
 import { loadLexicon } from '../intent/lexicon.js';
@@ -27,7 +29,7 @@ export const registerFlowsCommands: RegisterCommands = (program: Command) => {
     .option('--dir <dir>', 'flows directory', FLOWS_DIR)
     .option('--prompts <dir>', 'prompts directory', PROMPTS_DIR)
     .action((opts: { dir: string; prompts: string }) => {
-      const { problems, flows: count } = checkFlows(opts.dir, builtInActionCatalogue());
+      const { problems, flows: count } = checkFlows(opts.dir, builtInActionCatalogue({ orders: createDbOrderSource(), refunds: createDbRefundGateway() }));
       // The intent lexicon and the LLM prompts are platform-team data too: check them in the same pass.
       const other: string[] = [...checkPromptVariables(opts.prompts)];
       try {

@@ -1,5 +1,5 @@
 import { GrammyError, HttpError } from 'grammy';
-import { createTelegramAdapter } from '../../channels/telegram/index.js';
+import { telegramBotApi } from '../service-channels.js';
 import { loadConfig } from '../config.js';
 import { AppError } from '../core/errors.js';
 import type { RegisterCommands } from './index.js';
@@ -41,11 +41,11 @@ export const registerTelegramCommands: RegisterCommands = (program) => {
 async function botApi(
   token: string | undefined,
   secret: string | undefined,
-  call: (adapter: ReturnType<typeof createTelegramAdapter>) => Promise<void>,
+  call: (adapter: ReturnType<typeof telegramBotApi>) => Promise<void>,
 ): Promise<void> {
   if (!token) throw new AppError('bad_request', 'TELEGRAM_BOT_TOKEN is not set');
   try {
-    await call(createTelegramAdapter({ token, webhookSecret: secret }));
+    await call(telegramBotApi(token, secret));
   } catch (err) {
     if (err instanceof GrammyError) throw new AppError('bad_request', `Telegram refused: ${err.description}`, undefined, { cause: err });
     if (err instanceof HttpError) throw new AppError('unavailable', 'Could not reach the Telegram Bot API', undefined, { cause: err });

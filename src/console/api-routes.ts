@@ -1,4 +1,4 @@
-import { StreamWaker } from '../inbox/stream-waker.js';
+import { StreamWaker } from '../core/stream-waker.js';
 import { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { getConnInfo } from '@hono/node-server/conninfo';

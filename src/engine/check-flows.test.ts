@@ -3,14 +3,19 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FLOW_SCHEMA_FILE, flowSchemaText } from '../cli/flows.js';
 import { FLOWS_DIR } from '../paths.js';
-import { builtInActionCatalogue } from './action-catalogue.js';
+import { builtInActionCatalogue } from '../actions/catalogue.js';
+import { createDbOrderSource } from '../actions/db-order-source.js';
+import { createDbRefundGateway } from '../actions/db-refund-gateway.js';
 import { checkFlows, formatProblems } from './check-flows.js';
+
+// The catalogue only lists names and outcomes; the ports are never called.
+const catalogue = () => builtInActionCatalogue({ orders: createDbOrderSource(), refunds: createDbRefundGateway() });
 
 const BROKEN = join(import.meta.dirname, '../../test/fixtures/flows/broken');
 
 describe('kefu flows check', () => {
   it('finds no problems in the shipped flows', () => {
-    const { problems, flows } = checkFlows(FLOWS_DIR, builtInActionCatalogue());
+    const { problems, flows } = checkFlows(FLOWS_DIR, catalogue());
     expect(formatProblems(problems)).toBe('');
     expect(flows).toBe(5);
   });
@@ -20,7 +25,7 @@ describe('kefu flows check', () => {
   });
 
   it('reports each problem of a broken flow with the file, the place and a readable reason', () => {
-    const report = formatProblems(checkFlows(BROKEN, builtInActionCatalogue()).problems).split('\n');
+    const report = formatProblems(checkFlows(BROKEN, catalogue()).problems).split('\n');
     expect(report).toEqual(
       expect.arrayContaining([
         'bad-schema.yaml: steps.a.kind: Invalid discriminator value. Expected \'say\' | \'ask\' | \'choose\' | \'action\' | \'branch\' | \'handoff\' | \'goto\' | \'end\'',

@@ -6,11 +6,10 @@ import { AppError } from '../core/errors.js';
 import type { Logger } from '../logger.js';
 import { errorResponse } from './errors.js';
 import { healthRoutes, type HealthDeps } from './health-routes.js';
-import { webchatRoutes, type WebchatDeps } from './webchat-routes.js';
-import { webchatPage } from './webchat-page.js';
 
 export type AppDeps = HealthDeps &
-  WebchatDeps & {
+  // Channels bring their own routes and pages: they arrive in `mounts` like every other feature.
+  {
     logger: Logger;
     maxBodyBytes?: number;
     /** Feature routes (channels' webhooks, console, admin) mounted at their path. */
@@ -50,9 +49,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('/api/*', (c, next) => (deps.rawBodyPaths?.includes(c.req.path) ? next() : jsonBodyLimit(c, next)));
 
   app.route('/', healthRoutes(deps));
-  app.route('/api/webchat', webchatRoutes(deps));
   for (const mount of deps.mounts ?? []) app.route(mount.path, mount.app);
-  app.get('/', (c) => c.html(webchatPage({ demoMode: deps.demoMode })));
 
   app.notFound((c) => errorResponse(c, new AppError('not_found', `No route for ${c.req.method} ${c.req.path}`)));
   app.onError((err, c) => {

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createTelegramAdapter, type ParsedUpdate } from '../../channels/telegram/index.js';
 import { InboundMessage } from '../../src/core/message.js';
-import { createTelegramIntake } from '../../src/http/telegram-routes.js';
+import { createTelegramIntake } from '../../channels/telegram/routes.js';
 import { createLogger } from '../../src/logger.js';
 
 const DIR = join(import.meta.dirname, '../fixtures/telegram');

@@ -1,19 +1,17 @@
 import { Hono } from 'hono';
-import type { TelegramAdapter } from '../../channels/telegram/index.js';
-import { AppError } from '../core/errors.js';
-import type { InboundMessage } from '../core/message.js';
-import type { ReceiveResult } from '../inbox/receive.js';
-import type { Logger } from '../logger.js';
+import type { ChannelLog, ReceiveInbound } from '../../src/core/channel-module.js';
+import { AppError } from '../../src/core/errors.js';
+import type { TelegramAdapter } from './index.js';
 
 export interface TelegramIntakeDeps {
   telegram: TelegramAdapter;
   /** Stores a message durably and schedules the bot; resolves once it is stored. */
-  receive(inbound: InboundMessage): Promise<ReceiveResult>;
+  receive: ReceiveInbound;
   /** Links the sender to the customer with a phone number they proved is theirs. */
   linkByPhone(externalId: string, phone: string): Promise<void>;
   /** Records that the user blocked (or unblocked) the bot, so the outbox stops (or resumes) sending. */
   setReachable(externalId: string, reachable: boolean): Promise<void>;
-  logger: Logger;
+  logger: ChannelLog;
 }
 
 /** What the intake did with one update. */

@@ -6,14 +6,14 @@ import { Classification, type ClassifyContext, type IntentClassifier } from '../
 import { maskPersonalData, maskSecrets } from '../core/mask.js';
 import { Locale } from '../core/message.js';
 import type { Db, Tx } from '../db/client.js';
-import { findFlowVersion } from '../db/flow-versions.js';
 import { customers, timers } from '../db/schema.js';
 import type { Conversation } from '../db/schema.js';
 import type { Responder, TurnResult } from '../inbox/responder.js';
 import type { Logger } from '../logger.js';
-import { type ActionPort, type AdvanceDeps, advance, type FlowEvent, type HandoffPort, normalise } from './advance.js';
-import type { FlowLibrary } from './flow-library.js';
-import { parseState } from './state.js';
+import { type ActionPort, type AdvanceDeps, advance, type FlowEvent, type HandoffPort, normalise } from '../engine/advance.js';
+import type { FlowLibrary } from '../engine/flow-library.js';
+import { parseState } from '../engine/state.js';
+import { findFlowSnapshot } from './flow-snapshots.js';
 
 export interface FlowResponderDeps {
   library: FlowLibrary;
@@ -93,7 +93,7 @@ export function createFlowResponder(deps: FlowResponderDeps): Responder {
       const { state: stored, migrated } = parseState(conversation.state);
       // A version loaded by another instance, or before a restart: fetch its snapshot once.
       if (stored.flowId && stored.flowVersion && !deps.library.pinned(stored.flowId, stored.flowVersion)) {
-        const snapshot = await findFlowVersion(tx, stored.flowId, stored.flowVersion);
+        const snapshot = await findFlowSnapshot(tx, stored.flowId, stored.flowVersion);
         if (snapshot) deps.library.addVersion(snapshot, stored.flowVersion);
       }
       if (migrated && Object.keys(conversation.state).length > 0) deps.logger.info({ conversationId: conversation.id }, 'flow_state.migrated');

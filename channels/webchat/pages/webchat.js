@@ -1,5 +1,5 @@
 // The consumer web chat. Plain JS, no build step; it uses only the documented /api/webchat API.
-// Inlined into the page by src/http/webchat-page.ts after KEFU_CONFIG is defined.
+// Inlined into the page by channels/webchat/page.ts after KEFU_CONFIG is defined.
 (() => {
   'use strict';
 

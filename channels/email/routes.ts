@@ -1,8 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { type IngestResult, MAX_EMAIL_BYTES, verifyEmailWebhook } from '../../channels/email/index.js';
-import { AppError } from '../core/errors.js';
-import { errorResponse } from './errors.js';
+import { AppError } from '../../src/core/errors.js';
+import { type IngestResult, MAX_EMAIL_BYTES, verifyEmailWebhook } from './index.js';
 
 export interface EmailRouteDeps {
   /** EMAIL_WEBHOOK_SECRET; unset = the webhook answers 404. */
@@ -25,7 +24,10 @@ export function emailRoutes(deps: EmailRouteDeps): Hono {
     '/inbound',
     bodyLimit({
       maxSize: maxBytes,
-      onError: (c) => errorResponse(c, new AppError('payload_too_large', `Email is larger than ${maxBytes} bytes`)),
+      // The app maps the error to the JSON error body (a channel does not shape responses itself).
+      onError: () => {
+        throw new AppError('payload_too_large', `Email is larger than ${maxBytes} bytes`);
+      },
     }),
     async (c) => {
       if (!deps.secret) throw new AppError('not_found', 'The email webhook is not enabled (EMAIL_WEBHOOK_SECRET is not set)');

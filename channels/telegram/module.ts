@@ -1,0 +1,37 @@
+import type { ChannelLog, ChannelModule } from '../../src/core/channel-module.js';
+import { createTelegramAdapter } from './index.js';
+import { createTelegramIntake, type TelegramIntakeDeps, telegramRoutes } from './routes.js';
+
+export interface TelegramChannelOptions extends Omit<TelegramIntakeDeps, 'telegram' | 'logger'> {
+  token: string;
+  webhookSecret: string | undefined;
+  /** Updates arrive on the webhook route, or from start() when polling. */
+  mode: 'webhook' | 'polling';
+  log: ChannelLog;
+}
+
+/** The Telegram channel: the Bot API adapter sends; updates come in on the webhook or by long polling. */
+export function createTelegramChannel(options: TelegramChannelOptions): ChannelModule {
+  const adapter = createTelegramAdapter({
+    token: options.token,
+    webhookSecret: options.webhookSecret,
+    log: options.log,
+    ...(options.mode === 'polling'
+      ? { polling: { onUpdate: async (update: unknown) => void (await intake.handle(update)) } }
+      : {}),
+  });
+  const { receive, linkByPhone, setReachable } = options;
+  // Polling calls the intake only once started, after it exists.
+  const intake = createTelegramIntake({ telegram: adapter, receive, linkByPhone, setReachable, logger: options.log });
+  return {
+    name: 'telegram',
+    adapter,
+    routes: options.mode === 'webhook' ? [{ path: '/api/telegram', app: telegramRoutes({ telegram: adapter, intake }) }] : [],
+    start: async () => adapter.start?.(),
+    async stop() {
+      await adapter.stop?.();
+      // Answers to callback queries and group notes still on their way.
+      await intake.idle();
+    },
+  };
+}

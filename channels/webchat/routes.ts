@@ -1,0 +1,212 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { z } from 'zod';
+import {
+  MessageRequest,
+  SessionRequest,
+  toInbound,
+  verifyCustomerSignature,
+  webchatExternalId,
+} from './index.js';
+import type { ChannelLog, LiveEvents, ReceiveInbound } from '../../src/core/channel-module.js';
+import { AppError } from '../../src/core/errors.js';
+import type { Clock } from '../../src/core/ports.js';
+import { parseJson } from '../../src/core/request.js';
+import { StreamWaker } from '../../src/core/stream-waker.js';
+import type { WebchatHistoryMessage, WebchatSession, WebchatStore } from '../../src/core/webchat-store.js';
+
+export interface WebchatDeps {
+  store: WebchatStore;
+  clock: Clock;
+  /** Tells the live stream which identities have new messages. */
+  live: LiveEvents;
+  demoMode: boolean;
+  identitySecret: string | undefined;
+  /** Stores a message durably and schedules the bot; resolves once it is stored. */
+  receive: ReceiveInbound;
+  sessionTtlMs?: number;
+  /**
+   * How long a verified session token is remembered in memory, saving a database read per request
+   * (default 5 s). A session removed from the database stays usable on this instance that long.
+   */
+  sessionCacheMs?: number;
+}
+
+type Session = WebchatSession;
+
+/** The request-scoped logger the app sets (with the request id). */
+interface WebchatEnv {
+  Variables: { log?: ChannelLog };
+}
+
+const HISTORY_LIMIT = 200;
+const Cursor = z.coerce.number().int().nonnegative();
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** The web chat JSON API: sessions, messages (send + history) and a live SSE stream. */
+export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
+  const app = new Hono<WebchatEnv>();
+  const ttl = deps.sessionTtlMs ?? 30 * 24 * 3600_000;
+  const authenticate = cachedAuthenticate(deps);
+
+  // Demo mode only: the customers a visitor may chat as, for the picker on the demo page.
+  app.get('/demo-customers', async (c) => {
+    if (!deps.demoMode) throw new AppError('not_found', 'Demo customers are available in demo mode only');
+    const rows = await deps.store.demoCustomers(50);
+    return c.json({ customers: rows });
+  });
+
+  app.post('/sessions', async (c) => {
+    const body = await parseJson(c, SessionRequest);
+    let customerId: string | null = null;
+    if (body.customerId !== undefined) {
+      if (deps.identitySecret) {
+        if (!body.signature || !verifyCustomerSignature(body.customerId, body.signature, deps.identitySecret)) {
+          throw new AppError('unauthorized', 'signature does not match customerId');
+        }
+      } else if (!deps.demoMode) {
+        throw new AppError('bad_request', 'customerId needs WEBCHAT_IDENTITY_SECRET to be configured on the server');
+      }
+      const customer = z.uuid().safeParse(body.customerId).success ? await deps.store.findCustomer(body.customerId) : null;
+      if (!customer) throw new AppError('not_found', `customer ${body.customerId} not found`);
+      customerId = customer;
+    }
+    const now = deps.clock.now();
+    const externalId = webchatExternalId({ customerId, visitorId: randomUUID() });
+    const token = `wc_${randomBytes(32).toString('base64url')}`;
+    const session = await deps.store.createSession({
+      customerId,
+      externalId,
+      locale: body.locale ?? null,
+      tokenHash: hashToken(token),
+      now,
+      expiresAt: new Date(now.getTime() + ttl),
+    });
+    return c.json({ sessionId: session.sessionId, token }, 201);
+  });
+
+  app.post('/messages', async (c) => {
+    const session = await authenticate(c);
+    const body = await parseJson(c, MessageRequest);
+    const choiceLabel = body.choice === undefined ? null : await deps.store.lastChoiceLabel(session.channelIdentityId, body.choice);
+    const result = await deps.receive(toInbound(session, body, choiceLabel, session.locale));
+    return c.json({ messageId: result.messageId, duplicate: result.duplicate }, 202);
+  });
+
+  app.get('/messages', async (c) => {
+    const session = await authenticate(c);
+    const after = parseCursor(c.req.query('after'));
+    const page = await deps.store.history(session.channelIdentityId, after, HISTORY_LIMIT);
+    return c.json({ messages: page.messages.map(publicMessage), cursor: String(page.cursor) });
+  });
+
+  app.get('/events', async (c) => {
+    const session = await authenticate(c);
+    let cursor = parseCursor(c.req.header('last-event-id') ?? c.req.query('after'));
+    return streamSSE(c, async (stream) => {
+      const waker = new StreamWaker();
+      let pending = true; // send the backlog first
+      // While a reply is still being delivered the cursor stays before it, so pages can repeat
+      // messages this stream already wrote: remember them until the cursor has passed them.
+      const written = new Map<string, number>();
+      const unsubscribe = deps.live.subscribe((event) => {
+        if (event.channelIdentityId !== session.channelIdentityId) return;
+        pending = true;
+        waker.wake();
+      });
+      stream.onAbort(() => {
+        unsubscribe();
+        waker.wake();
+      });
+      try {
+        while (!stream.aborted) {
+          if (pending) {
+            pending = false;
+            const page = await deps.store.history(session.channelIdentityId, cursor, HISTORY_LIMIT);
+            for (const message of page.messages) {
+              if (written.has(message.id)) continue;
+              written.set(message.id, message.seq);
+              // The event id is where a reconnect resumes: never past an undelivered reply.
+              const id = String(Math.min(message.seq, page.cursor));
+              await stream.writeSSE({ id, event: 'message', data: JSON.stringify(publicMessage(message)) });
+            }
+            const advanced = page.cursor > cursor;
+            cursor = page.cursor;
+            for (const [id, seq] of written) if (seq <= cursor) written.delete(id);
+            if (page.messages.length === HISTORY_LIMIT && advanced) pending = true;
+            continue;
+          }
+          // Sleep until an event arrives or 25 s pass (then send a keep-alive comment).
+          await waker.sleep(stream);
+        }
+      } finally {
+        unsubscribe();
+      }
+    }, async (err, stream) => {
+      // Hono would print to the console. A stream whose client left (or a service stopping) needs
+      // no report; otherwise log it, and the client reconnects from its last event id.
+      if (!stream.aborted) c.get('log')?.warn({ err }, 'webchat.stream_failed');
+    });
+  });
+
+  return app;
+}
+
+function parseCursor(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 0;
+  const parsed = Cursor.safeParse(raw);
+  if (!parsed.success) throw new AppError('bad_request', 'after must be a cursor returned by this API');
+  return parsed.data;
+}
+
+const SESSION_CACHE_MAX = 10_000;
+
+/** `authenticate` with a short in-memory memo of verified tokens (by hash, never past expiry). */
+function cachedAuthenticate(deps: WebchatDeps): (c: Context) => Promise<Session> {
+  const cacheMs = deps.sessionCacheMs ?? 5000;
+  const cache = new Map<string, { session: Session; until: number }>();
+  return async (c) => {
+    const token = bearerToken(c);
+    const key = hashToken(token);
+    const now = deps.clock.now().getTime();
+    const hit = cache.get(key);
+    if (hit && hit.until > now) return hit.session;
+    if (hit) cache.delete(key);
+    const session = await authenticate(deps, key);
+    if (cacheMs > 0) {
+      if (cache.size >= SESSION_CACHE_MAX) {
+        const oldest = cache.keys().next();
+        if (!oldest.done) cache.delete(oldest.value);
+      }
+      cache.set(key, { session, until: Math.min(now + cacheMs, session.expiresAt.getTime()) });
+    }
+    return session;
+  };
+}
+
+function bearerToken(c: Context): string {
+  const header = c.req.header('authorization');
+  // EventSource cannot send headers, so the stream also accepts ?token=.
+  const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : c.req.query('token');
+  if (!token) throw new AppError('unauthorized', 'Missing session token (Authorization: Bearer <token>)');
+  return token;
+}
+
+async function authenticate(deps: WebchatDeps, tokenHash: string): Promise<Session> {
+  const row = await deps.store.findSession(tokenHash);
+  if (!row || row.expiresAt <= deps.clock.now()) throw new AppError('unauthorized', 'Session token is invalid or expired');
+  return row;
+}
+
+function publicMessage(m: WebchatHistoryMessage) {
+  return {
+    id: m.id,
+    author: m.author,
+    text: m.text,
+    ...(m.quickReplies && m.quickReplies.length > 0 ? { quickReplies: m.quickReplies } : {}),
+    createdAt: m.createdAt.toISOString(),
+  };
+}
+

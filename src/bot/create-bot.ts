@@ -1,0 +1,50 @@
+import { createActionDeps } from '../actions/create-action-deps.js';
+import { type HandoffSummarizer, handoffPolicyFromConfig } from '../actions/handoff.js';
+import { createActionRegistry } from '../actions/index.js';
+import type { Config } from '../config.js';
+import type { IntentClassifier } from '../core/intent.js';
+import type { Clock } from '../core/ports.js';
+import type { Db } from '../db/client.js';
+import { FlowLibrary } from '../engine/flow-library.js';
+import { loadFlows } from '../engine/load-flows.js';
+import type { Responder } from '../inbox/responder.js';
+import type { Logger } from '../logger.js';
+import { FLOWS_DIR } from '../paths.js';
+import { createFlowResponder } from './flow-responder.js';
+import { saveFlowSnapshots } from './flow-snapshots.js';
+
+/** What the bot needs from the LLM part: intent detection and, with a key, the handoff summarizer. */
+export interface LlmParts {
+  classifier: IntentClassifier;
+  /** Rewrites a handoff's rule-based summary after the turn committed; null = keep the rule-based one. */
+  summarizer: { db: Db; summarizer: HandoffSummarizer } | null;
+}
+
+/**
+ * The bot: the flow engine over flows/*.yaml, the domain actions and intent detection. Every
+ * loaded flow version is stored first, so conversations pinned to it survive a restart.
+ */
+export async function createBot(deps: {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  db: Db;
+  /** Builds the LLM part; called only when the flow responder is built. */
+  llm(): LlmParts;
+  /** Replace the bot (tests). */
+  responder?: Responder | undefined;
+}): Promise<Responder> {
+  const { config, logger, db } = deps;
+  const library = new FlowLibrary(loadFlows(FLOWS_DIR));
+  await saveFlowSnapshots(db, library, deps.clock.now());
+  if (deps.responder) return deps.responder;
+  const llm = deps.llm();
+  return createFlowResponder({
+    library,
+    classifier: llm.classifier,
+    actions: createActionRegistry(createActionDeps(config, logger)),
+    logger,
+    handoffPolicy: handoffPolicyFromConfig(config),
+    summarizer: llm.summarizer,
+  });
+}

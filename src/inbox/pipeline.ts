@@ -1,0 +1,98 @@
+import type { Config } from '../config.js';
+import type { ChannelAdapter } from '../core/channel.js';
+import type { ChannelKind, InboundMessageInput } from '../core/message.js';
+import type { Clock } from '../core/ports.js';
+import type { Db } from '../db/client.js';
+import type { Logger } from '../logger.js';
+import type { LiveHub } from './live-hub.js';
+import { OutboxWorker } from './outbox-worker.js';
+import { Processor } from './processor.js';
+import { type ReceiveResult, receiveInbound } from './receive.js';
+import type { Responder } from './responder.js';
+import { createThreadMatcher } from './thread-matcher.js';
+
+/** The message pipeline: receive → processor (the bot) → outbox (the channels). */
+export interface Pipeline {
+  readonly processor: Processor;
+  readonly outbox: OutboxWorker;
+  /** Stores an inbound message, then lets the bot answer it in the background. */
+  receive(inbound: InboundMessageInput): Promise<ReceiveResult>;
+  /** Starts delivery; `staleClaims`: this process is the database's only user (PGlite), so leases and claims left are stale. */
+  start(staleClaims: boolean): Promise<void>;
+  /** Waits until every stored message has been answered and every due reply delivered. */
+  settle(): Promise<void>;
+}
+
+export function createPipeline(deps: {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  hub: LiveHub;
+  /** The channel adapters the outbox sends through. */
+  adapters: Partial<Record<ChannelKind, ChannelAdapter>>;
+  responder: Responder;
+  config: Pick<Config, 'OUTBOX_MAX_ATTEMPTS' | 'OUTBOX_POLL_MS'>;
+}): Pipeline {
+  const { db, clock, logger, hub, adapters } = deps;
+  const outbox = new OutboxWorker({
+    db,
+    clock,
+    logger,
+    adapters,
+    maxAttempts: deps.config.OUTBOX_MAX_ATTEMPTS,
+    pollMs: deps.config.OUTBOX_POLL_MS,
+    // Live views re-read once the delivery is committed (web chat shows delivered replies only).
+    onDelivered: (conversationId, channelIdentityId) => {
+      hub
+        .publish({ type: 'message', conversationId, ...(channelIdentityId ? { channelIdentityId } : {}) })
+        .catch((err: unknown) => logger.warn({ err, conversationId }, 'live.publish_failed'));
+    },
+  });
+  const processor = new Processor({
+    db,
+    clock,
+    logger,
+    responder: deps.responder,
+    onOutbox: () => outbox.kick(),
+    // Agents' console views follow conversations live (handoffs happen inside bot turns).
+    onChange: (conversationId) => void hub.publish({ type: 'conversation', conversationId }),
+  });
+
+  // Threading hints (email) join their conversation; numbered replies answer the last options where a channel has no buttons.
+  const matchConversation = createThreadMatcher(clock);
+  const numberedChoices = (channel: ChannelKind) => adapters[channel]?.capabilities.buttons === false;
+  const receive = async (inbound: InboundMessageInput) => {
+    const result = await receiveInbound({ db, clock, matchConversation, numberedChoices }, inbound);
+    if (!result.duplicate) {
+      await hub.publish({ type: 'message', conversationId: result.conversationId, channelIdentityId: result.channelIdentityId });
+      void processor.schedule(result.conversationId);
+      // A channel's own notices were written with the message: deliver them without waiting for a poll.
+      if (inbound.notices?.length) outbox.kick();
+    }
+    return result;
+  };
+
+  return {
+    processor,
+    outbox,
+    receive,
+    async start(staleClaims) {
+      // The directory lock makes this process PGlite's only user: leases and claims left by a
+      // killed predecessor are stale, and waiting them out would delay its messages.
+      if (staleClaims) {
+        await processor.releaseAllLeases();
+        await outbox.releaseAllClaims();
+      }
+      outbox.start();
+    },
+    async settle() {
+      for (let i = 0; i < 20; i += 1) {
+        await processor.idle();
+        await outbox.drain();
+        await processor.sweep();
+        await processor.idle();
+        if ((await outbox.runOnce()) === 0 && !outbox.busy) return;
+      }
+    },
+  };
+}
