@@ -24,6 +24,7 @@ import type { Responder } from './inbox/responder.js';
 import type { Logger } from './logger.js';
 import { createWebchatAdapter } from '../channels/webchat/index.js';
 import { createConsole } from './console/index.js';
+import { SESSION_COOKIE } from './console/auth.js';
 import { EmailAdapter } from '../channels/email/index.js';
 import { EMAIL_INBOUND_PATH, emailRoutes } from './http/email-routes.js';
 import { markUnreachable } from './inbox/mark-unreachable.js';
@@ -207,6 +208,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     const app = createApp({
       mounts,
       rawBodyPaths: [EMAIL_INBOUND_PATH],
+      csrf: { sessionCookie: SESSION_COOKIE, trustedOrigins: [config.publicUrl], credentialPaths: ['/api/auth/login'] },
       db,
       clock,
       hub,

@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../logger.js';
+import { type CsrfOptions, csrfProtection } from './csrf.js';
 import { errorResponse } from './errors.js';
 import { healthRoutes, type HealthDeps } from './health-routes.js';
 import { webchatRoutes, type WebchatDeps } from './webchat-routes.js';
@@ -17,6 +18,8 @@ export type AppDeps = HealthDeps &
     mounts?: { path: string; app: Hono<any> }[];
     /** Exact paths under /api exempt from the JSON body limit because they enforce their own. */
     rawBodyPaths?: string[];
+    /** Cross-site request refusal for cookie-authenticated state changes (see csrf.ts). */
+    csrf?: CsrfOptions;
   };
 
 export interface AppEnv {
@@ -40,6 +43,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       'request.done',
     );
   });
+
+  if (deps.csrf) app.use('*', csrfProtection(deps.csrf));
 
   const jsonBodyLimit = bodyLimit({
     maxSize: deps.maxBodyBytes ?? 64 * 1024,
