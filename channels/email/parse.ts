@@ -1,3 +1,4 @@
+import { maskSecrets } from '../../src/core/mask.js';
 import { createHash } from 'node:crypto';
 import { convert } from 'html-to-text';
 import { type AddressObject, type Attachment as MailAttachment, type ParsedMail, simpleParser } from 'mailparser';
@@ -93,7 +94,8 @@ export function toInbound(email: ParsedEmail, options: ParseOptions = {}): Inbou
     thread: {
       conversationToken: findReplyToken(recipients, options.ourAddress ?? null),
       inReplyTo: [...new Set([...email.inReplyTo, ...email.references.slice().reverse()])].slice(0, 50),
-      subject: normalizeSubject(email.subject) || null,
+      // Masked like message texts: the subject is stored on the conversation for threading.
+      subject: maskSecrets(normalizeSubject(email.subject)) || null,
     },
     // Machine mail, and mail from our own address coming back, is recorded but never answered: no loops.
     silent: email.automated.autoReply || email.automated.bounce || email.automated.dsn || isOurs(email.from.address, options.ourAddress),

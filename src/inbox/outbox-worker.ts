@@ -1,3 +1,4 @@
+import { redactSecrets } from '../core/redact.js';
 import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { ChannelAdapter, SendResult } from '../core/channel.js';
@@ -252,28 +253,30 @@ export class OutboxWorker {
       log.info({ channel: row.channel, attempts: row.attempts }, 'outbox.sent');
     } else {
       const giveUp = !result.retryable || row.attempts >= this.deps.maxAttempts;
+      // Adapters' errors quote what their clients saw (Bot API URLs carry the bot token).
+      const error = redactSecrets(result.error);
       const delay = Math.max(result.retryAfterMs ?? 0, backoffMs(row.attempts));
       await db.transaction(async (tx) => {
         await tx
           .update(outbox)
           .set(
             giveUp
-              ? { status: 'failed', lockedUntil: null, lastError: result.error }
-              : { nextAttemptAt: new Date(now.getTime() + delay), lockedUntil: null, lastError: result.error },
+              ? { status: 'failed', lockedUntil: null, lastError: error }
+              : { nextAttemptAt: new Date(now.getTime() + delay), lockedUntil: null, lastError: error },
           )
           .where(eq(outbox.id, row.id));
         await tx
           .update(messages)
-          .set({ deliveryStatus: giveUp ? 'failed' : 'pending', deliveryError: result.error })
+          .set({ deliveryStatus: giveUp ? 'failed' : 'pending', deliveryError: error })
           .where(eq(messages.id, row.message_id));
         if (result.unreachable && identityId) {
           await tx
             .update(channelIdentities)
-            .set({ unreachable: true, unreachableReason: result.error })
+            .set({ unreachable: true, unreachableReason: error })
             .where(eq(channelIdentities.id, identityId));
         }
       });
-      log.warn({ channel: row.channel, attempts: row.attempts, error: result.error, giveUp }, giveUp ? 'outbox.failed' : 'outbox.retry');
+      log.warn({ channel: row.channel, attempts: row.attempts, error, giveUp }, giveUp ? 'outbox.failed' : 'outbox.retry');
     }
   }
 }
