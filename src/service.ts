@@ -28,6 +28,7 @@ import { SESSION_COOKIE } from './console/auth.js';
 import { EmailAdapter } from '../channels/email/index.js';
 import { EMAIL_INBOUND_PATH, emailRoutes } from './http/email-routes.js';
 import { markUnreachable } from './inbox/mark-unreachable.js';
+import { recordDeadLetter } from './inbox/dead-letters.js';
 import { createThreadMatcher } from './inbox/thread-matcher.js';
 import { createTelegramAdapter } from '../channels/telegram/index.js';
 import { createTelegramIntake, type TelegramIntake, telegramRoutes } from './http/telegram-routes.js';
@@ -128,6 +129,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
             intake: {
               receive: (inbound) => receive(inbound),
               markUnreachable: async (addresses, reason) => void (await markUnreachable(db, 'email', addresses, reason)),
+              deadLetter: async (raw, reason) => void (await recordDeadLetter(db, { channel: 'email', reason, payload: raw })),
             },
           })
         : null;
@@ -199,6 +201,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           const linked = await linkIdentityByPhone(db, { channel: 'telegram', externalId, phone, now: clock.now() });
           logger.info({ channel: 'telegram', outcome: linked.outcome }, 'channel_identity.phone_verified');
         },
+        deadLetter: async (payload, reason) => void (await recordDeadLetter(db, { channel: 'telegram', reason, payload })),
         setReachable: async (externalId, reachable) =>
           void (await setIdentityReachable(db, { channel: 'telegram', externalId, reachable, reason: 'bot blocked by the user' })),
       });

@@ -114,8 +114,14 @@ function isOurs(address: string, ourAddress: string | null | undefined): boolean
 function bodyText(mail: ParsedMail): string {
   const text = (mail.text ?? '').trim();
   if (text !== '') return mail.text ?? '';
-  if (typeof mail.html === 'string' && mail.html.trim() !== '') {
-    return convert(mail.html, {
+  if (typeof mail.html === 'string' && mail.html.trim() !== '') return htmlToText(mail.html);
+  return '';
+}
+
+/** HTML to plain text; markup too deeply nested for the converter (50,000 nested divs) is stripped instead. */
+function htmlToText(html: string): string {
+  try {
+    return convert(html, {
       wordwrap: false,
       selectors: [
         { selector: 'a', options: { ignoreHref: true } },
@@ -125,8 +131,13 @@ function bodyText(mail: ParsedMail): string {
         { selector: 'table', options: { uppercaseHeaderCells: false } },
       ],
     });
+  } catch {
+    return html
+      .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/[ \t]+/g, ' ')
+      .trim();
   }
-  return '';
 }
 
 function toAttachment(a: MailAttachment, index: number): Attachment {

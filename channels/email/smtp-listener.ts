@@ -79,6 +79,8 @@ export class SmtpListener {
     try {
       await this.options.onMessage(Buffer.concat(chunks), envelope);
     } catch (err) {
+      // A mail that can never be stored gets a permanent refusal; retrying it would loop for days.
+      if (err instanceof Error && 'permanent' in err && err.permanent === true) throw new SmtpReply(554, err.message);
       this.options.onError?.(err);
       throw new SmtpReply(451, 'Temporary failure storing the message, please try again later');
     }

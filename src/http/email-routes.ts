@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { type IngestResult, MAX_EMAIL_BYTES, verifyEmailWebhook } from '../../channels/email/index.js';
+import { type IngestResult, MAX_EMAIL_BYTES, PoisonMail, verifyEmailWebhook } from '../../channels/email/index.js';
 import { AppError } from '../core/errors.js';
 import { errorResponse } from './errors.js';
 
@@ -36,7 +36,14 @@ export function emailRoutes(deps: EmailRouteDeps): Hono {
         throw new AppError('unauthorized', 'Missing or wrong X-Kefu-Signature (sha256=<hex HMAC-SHA256 of the body>)');
       }
       if (raw.length === 0) throw new AppError('bad_request', 'The email is empty');
-      const result = await deps.ingest(raw);
+      let result: IngestResult;
+      try {
+        result = await deps.ingest(raw);
+      } catch (err) {
+        // Kept as a dead letter; the sender must not retry it.
+        if (err instanceof PoisonMail) throw new AppError('validation_failed', err.message);
+        throw err;
+      }
       return c.json({ messageId: result.messageId, duplicate: result.duplicate }, 202);
     },
   );
