@@ -30,7 +30,6 @@ export function isTransientError(err: unknown): boolean {
     if (current instanceof AppError) return current.code === 'unavailable';
     const code = 'code' in current ? current.code : undefined;
     if (typeof code === 'string' && (TRANSIENT_NODE.has(code) || (code.length === 5 && TRANSIENT_SQLSTATE.test(code)))) return true;
-    if (/timeout|terminat|connection/i.test(current.message) && !/violates|invalid/i.test(current.message)) return true;
     current = current.cause;
   }
   return false;

@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../logger.js';
+import { isTransientError } from '../core/transient.js';
 import { type CsrfOptions, csrfProtection } from './csrf.js';
 import { errorResponse } from './errors.js';
 import { healthRoutes, type HealthDeps } from './health-routes.js';
@@ -25,6 +26,9 @@ export type AppDeps = HealthDeps &
 export interface AppEnv {
   Variables: { requestId: string; log: Logger };
 }
+
+/** What a 503 tells clients to wait before retrying. */
+export const RETRY_AFTER_SECONDS = 5;
 
 /** Builds the HTTP app from its dependencies; no module-level state. */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
@@ -65,6 +69,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     if (err instanceof HTTPException) {
       const code = err.status === 401 ? 'unauthorized' : err.status === 413 ? 'payload_too_large' : 'bad_request';
       return errorResponse(c, new AppError(code, err.message || 'Bad request'));
+    }
+    if (isTransientError(err)) {
+      // The database (or another dependency) is away: say so at once, and when to come back.
+      c.get('log')?.warn({ err }, 'request.unavailable');
+      c.header('Retry-After', String(RETRY_AFTER_SECONDS));
+      return errorResponse(c, new AppError('unavailable', 'The service cannot reach its database right now; try again shortly'));
     }
     c.get('log')?.error({ err }, 'request.failed');
     return errorResponse(c, new AppError('internal', 'Internal error; it has been logged'));
