@@ -248,7 +248,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
               .finally(() => {
                 if (sweepTimer) sweep();
               });
-          }, 5000);
+            // Short, like the conversation leases it waits out: a dead instance's backlog drains in seconds.
+          }, 2000);
           sweepTimer.unref();
         };
         sweep();

@@ -62,6 +62,12 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
 }
 
 /**
+ * How long a claim on outbox rows lasts; renewed every third of it while they are being sent, so
+ * rows claimed by a process that died are free again within seconds.
+ */
+export const OUTBOX_CLAIM_MS = 6000;
+
+/**
  * Delivers outbox rows through their channel adapter. Rows are claimed with FOR UPDATE SKIP LOCKED
  * and a short lease, so any number of instances can run this; only the oldest pending row of a
  * conversation is claimed, so one conversation's messages go out in order.
@@ -148,8 +154,18 @@ export class OutboxWorker {
   async runOnce(): Promise<number> {
     const claimed = await this.claim();
     if (claimed.length === 0) return 0;
+    // The claim is short and renewed while sends are under way (see OUTBOX_CLAIM_MS).
+    const claimMs = this.deps.claimMs ?? OUTBOX_CLAIM_MS;
+    const ids = claimed.map((r) => r.id);
+    const renew = setInterval(() => {
+      this.deps.db
+        .update(outbox)
+        .set({ lockedUntil: new Date(this.deps.clock.now().getTime() + claimMs) })
+        .where(and(inArray(outbox.id, ids), eq(outbox.status, 'pending'), isNotNull(outbox.lockedUntil)))
+        .catch((err: unknown) => this.deps.logger.warn({ err }, 'outbox.claim_renew_failed'));
+    }, Math.max(100, Math.floor(claimMs / 3)));
     // Different conversations go out in parallel; each claim holds at most one row per conversation.
-    const attempts = await Promise.all(claimed.map((row) => this.send(row)));
+    const attempts = await Promise.all(claimed.map((row) => this.send(row))).finally(() => clearInterval(renew));
     // Plain successes (nothing to store but "sent") are recorded together in one statement.
     const plain = attempts.filter((a) => a.result.ok && !a.result.externalId && !a.result.thread);
     await this.markSent(plain);
@@ -161,7 +177,7 @@ export class OutboxWorker {
   private async claim(): Promise<ClaimedRow[]> {
     const { db, clock } = this.deps;
     const now = clock.now();
-    const until = new Date(now.getTime() + (this.deps.claimMs ?? 60_000));
+    const until = new Date(now.getTime() + (this.deps.claimMs ?? OUTBOX_CLAIM_MS));
     const limit = this.deps.batchSize ?? 20;
     // One round trip claims the rows and reads what sending them needs.
     const result = await db.execute(sql`
