@@ -6,6 +6,7 @@ import { AppError } from '../core/errors.js';
 import type { Logger } from '../logger.js';
 import { isTransientError } from '../core/transient.js';
 import { type CsrfOptions, csrfProtection } from './csrf.js';
+import { securityHeaders } from './security-headers.js';
 import { errorResponse } from './errors.js';
 import { healthRoutes, type HealthDeps } from './health-routes.js';
 import { webchatRoutes, type WebchatDeps } from './webchat-routes.js';
@@ -21,6 +22,8 @@ export type AppDeps = HealthDeps &
     rawBodyPaths?: string[];
     /** Cross-site request refusal for cookie-authenticated state changes (see csrf.ts). */
     csrf?: CsrfOptions;
+    /** CSP frame-ancestors of the web chat page (default 'self'); every other page: 'none'. */
+    webchatFrameAncestors?: string;
   };
 
 export interface AppEnv {
@@ -49,6 +52,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   if (deps.csrf) app.use('*', csrfProtection(deps.csrf));
+  app.use(
+    '*',
+    securityHeaders({
+      frameAncestors: (path) => (path === '/' ? (deps.webchatFrameAncestors ?? "'self'") : "'none'"),
+    }),
+  );
 
   const jsonBodyLimit = bodyLimit({
     maxSize: deps.maxBodyBytes ?? 64 * 1024,

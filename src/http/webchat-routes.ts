@@ -63,25 +63,7 @@ export function webchatRoutes(deps: WebchatDeps): Hono<AppEnv> {
   // Demo mode only: the customers a visitor may chat as, for the picker on the demo page.
   app.get('/demo-customers', async (c) => {
     if (!deps.demoMode) throw new AppError('not_found', 'Demo customers are available in demo mode only');
-    const rows = await deps.db
-      .select({
-        id: customers.id,
-        name: customers.name,
-        locale: customers.locale,
-        birthYear: customers.birthYear,
-        firstTimeUser: customers.firstTimeUser,
-      })
-      .from(customers)
-      .where(eq(customers.guest, false))
-      // The demo's featured senior first-time user leads the picker.
-      .orderBy(
-        desc(sql`${customers.id} = ${DEMO_SENIOR_CUSTOMER_ID}`),
-        desc(customers.firstTimeUser),
-        asc(customers.createdAt),
-        asc(customers.phone),
-      )
-      .limit(50);
-    return c.json({ customers: rows });
+    return c.json({ customers: await demoCustomers(deps.db) });
   });
 
   app.post('/sessions', async (c) => {
@@ -94,6 +76,9 @@ export function webchatRoutes(deps: WebchatDeps): Hono<AppEnv> {
         }
       } else if (!deps.demoMode) {
         throw new AppError('bad_request', 'customerId needs WEBCHAT_IDENTITY_SECRET to be configured on the server');
+      } else if (!(await demoCustomers(deps.db)).some((d) => d.id === body.customerId)) {
+        // Unsigned, only the demo page's own customers: never a guest's or anyone else's conversations.
+        throw new AppError('forbidden', 'Without a signature only the demo customers can be opened');
       }
       const [customer] = z.uuid().safeParse(body.customerId).success
         ? await deps.db.select({ id: customers.id }).from(customers).where(eq(customers.id, body.customerId)).limit(1)
@@ -236,10 +221,34 @@ function cachedAuthenticate(deps: WebchatDeps): (c: Context) => Promise<Session>
   };
 }
 
+/** The customers the demo picker offers (seeded, never guests); unsigned sessions may open only these. */
+function demoCustomers(db: Db) {
+  return db
+    .select({
+      id: customers.id,
+      name: customers.name,
+      locale: customers.locale,
+      birthYear: customers.birthYear,
+      firstTimeUser: customers.firstTimeUser,
+    })
+    .from(customers)
+    .where(eq(customers.guest, false))
+    // The demo's featured senior first-time user leads the picker.
+    .orderBy(
+      desc(sql`${customers.id} = ${DEMO_SENIOR_CUSTOMER_ID}`),
+      desc(customers.firstTimeUser),
+      asc(customers.createdAt),
+      asc(customers.phone),
+    )
+    .limit(50);
+}
+
 function bearerToken(c: Context): string {
   const header = c.req.header('authorization');
-  // EventSource cannot send headers, so the stream also accepts ?token=.
-  const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : c.req.query('token');
+  // EventSource cannot send headers, so the event stream (and only it: a token in a URL ends up
+  // in logs and Referer headers) also accepts ?token=.
+  const fromQuery = c.req.method === 'GET' && c.req.path.endsWith('/events') ? c.req.query('token') : undefined;
+  const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : fromQuery;
   if (!token) throw new AppError('unauthorized', 'Missing session token (Authorization: Bearer <token>)');
   return token;
 }
