@@ -67,6 +67,8 @@ const EnvSchema = z.object({
   /** Complaints per order above which the dashboard highlights a merchant. */
   COMPLAINT_RATE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.05),
   TIMER_POLL_MS: z.coerce.number().int().positive().default(5000),
+  /** The header a trusted reverse proxy puts the client address in (x-forwarded-for, x-real-ip, …); unset = the socket's peer. */
+  TRUST_PROXY: optionalString.pipe(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name such as x-forwarded-for').optional()),
 });
 
 /** Validated service configuration; the only place that reads process.env. */

@@ -11,6 +11,7 @@ import type { Clock } from './core/ports.js';
 import type { Db } from './db/client.js';
 import { linkIdentityByPhone, setIdentityReachable } from './inbox/link-identity.js';
 import { markUnreachable } from './inbox/mark-unreachable.js';
+import { recordDeadLetter } from './inbox/dead-letters.js';
 import { createWebchatStore } from './inbox/webchat-store.js';
 import type { Logger } from './logger.js';
 
@@ -59,6 +60,7 @@ export function createChannels(deps: ChannelsDeps): Channels {
         intake: {
           receive,
           markUnreachable: async (addresses, reason) => void (await markUnreachable(db, 'email', addresses, reason)),
+          deadLetter: async (raw, reason) => void (await recordDeadLetter(db, { channel: 'email', reason, payload: raw })),
         },
       }),
     );
@@ -86,6 +88,7 @@ export function createChannels(deps: ChannelsDeps): Channels {
           const linked = await linkIdentityByPhone(db, { channel: 'telegram', externalId, phone, now: clock.now() });
           logger.info({ channel: 'telegram', outcome: linked.outcome }, 'channel_identity.phone_verified');
         },
+        deadLetter: async (payload, reason) => void (await recordDeadLetter(db, { channel: 'telegram', reason, payload })),
         setReachable: async (externalId, reachable) =>
           void (await setIdentityReachable(db, { channel: 'telegram', externalId, reachable, reason: 'bot blocked by the user' })),
       }),

@@ -1,4 +1,5 @@
 import { createBot } from './bot/create-bot.js';
+import { SESSION_COOKIE } from './console/auth.js';
 import { createConsole } from './console/index.js';
 import { createActionDeps } from './actions/create-action-deps.js';
 import type { InboundMessageInput } from './core/message.js';
@@ -36,7 +37,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     const pipeline = createPipeline({ config, db, clock, logger, hub, adapters: channels.adapters, responder });
     const sweep = createRecoverySweep(pipeline.processor, logger);
     const mounts = [...channels.mounts, ...humans.mounts];
-    const app = createApp({ mounts, rawBodyPaths: channels.rawBodyPaths, db, logger });
+    const csrf = { sessionCookie: SESSION_COOKIE, trustedOrigins: [config.publicUrl], credentialPaths: ['/api/auth/login'] };
+    const app = createApp({ mounts, rawBodyPaths: channels.rawBodyPaths, csrf, db, logger });
     const { processor, outbox } = pipeline;
     return {
       ...{ app, database, processor, outbox, hub, seeded: storage.seeded, adapters: channels.adapters, receive },

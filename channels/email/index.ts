@@ -1,17 +1,54 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ChannelAdapter, SendResult } from '../../src/core/channel.js';
 import type { InboundMessageInput, OutboundMessage } from '../../src/core/message.js';
-import { parseEmail, toInbound } from './parse.js';
+import { isTransientError } from '../../src/core/transient.js';
+import { type ParsedEmail, parseEmail, toInbound } from './parse.js';
 import { EmailSender, type EmailWording, loadEmailWording } from './send.js';
 import { SmtpListener } from './smtp-listener.js';
 
 /** The largest email we take in (SMTP SIZE and the webhook's body limit). */
 export const MAX_EMAIL_BYTES = 10 * 1024 * 1024;
 
+/** Headers bigger than this, or more MIME parts than MAX_EMAIL_PARTS, are refused before parsing. */
+export const MAX_EMAIL_HEADER_BYTES = 256 * 1024;
+export const MAX_EMAIL_PARTS = 500;
+
 /** What email intake needs from the core: store a message, mark addresses that bounced. */
 export interface EmailIntake {
   receive(inbound: InboundMessageInput): Promise<{ messageId: string; duplicate: boolean }>;
   markUnreachable(addresses: string[], reason: string): Promise<void>;
+  /** Keeps a mail that can never be stored, for operators; throws when even that fails. */
+  deadLetter?(raw: Buffer, reason: string): Promise<void>;
+}
+
+/**
+ * A mail that can never be stored (too large a header, too many parts, unparseable, refused by
+ * the database). It is answered with a permanent failure (SMTP 554, HTTP 422): a temporary one
+ * would make the sending server retry it for days.
+ */
+export class PoisonMail extends Error {
+  readonly permanent = true;
+  constructor(readonly reason: string) {
+    super(`The message cannot be accepted: ${reason}`);
+    this.name = 'PoisonMail';
+  }
+}
+
+/** Why a raw mail is refused before parsing, or null. */
+export function mailLimitProblem(raw: Buffer): string | null {
+  const crlf = raw.indexOf('\r\n\r\n');
+  const lf = raw.indexOf('\n\n');
+  const ends = [crlf, lf].filter((i) => i >= 0);
+  const headerBytes = ends.length > 0 ? Math.min(...ends) : raw.length;
+  if (headerBytes > MAX_EMAIL_HEADER_BYTES) return `header larger than ${MAX_EMAIL_HEADER_BYTES} bytes`;
+  let parts = 0;
+  const contentType = /^content-type:/gim;
+  const text = raw.toString('latin1');
+  while (contentType.exec(text) !== null) {
+    parts += 1;
+    if (parts > MAX_EMAIL_PARTS) return `more than ${MAX_EMAIL_PARTS} MIME parts`;
+  }
+  return null;
 }
 
 /** The logging the adapter does (pino-compatible). */
@@ -75,9 +112,24 @@ export class EmailAdapter implements ChannelAdapter {
   /** Parses and stores one raw email; resolves only once it is durably stored. */
   async ingest(raw: Buffer, envelope: { envelopeFrom?: string | null; envelopeTo?: string[] } = {}): Promise<IngestResult> {
     const options = { ourAddress: this.options.from, envelopeFrom: envelope.envelopeFrom ?? null, envelopeTo: envelope.envelopeTo ?? [] };
-    const email = await parseEmail(raw, options);
-    const inbound = toInbound(email, options);
-    const stored = await this.options.intake.receive(inbound);
+    const problem = mailLimitProblem(raw);
+    if (problem) return this.refuse(raw, problem);
+    let email: ParsedEmail;
+    let inbound: InboundMessageInput;
+    try {
+      email = await parseEmail(raw, options);
+      inbound = toInbound(email, options);
+    } catch (err) {
+      return this.refuse(raw, 'unparseable', err);
+    }
+    let stored: { messageId: string; duplicate: boolean };
+    try {
+      stored = await this.options.intake.receive(inbound);
+    } catch (err) {
+      // The database being away is worth a retry by the sender; anything else never will be.
+      if (isTransientError(err)) throw err;
+      return this.refuse(raw, 'cannot be stored', err);
+    }
     const bounced = email.automated.bounce ? email.automated.failedRecipients : [];
     if (bounced.length > 0 && !stored.duplicate) {
       await this.options.intake.markUnreachable(bounced, `bounced: ${email.automated.dsnStatus ?? 'failed'}`);
@@ -93,6 +145,12 @@ export class EmailAdapter implements ChannelAdapter {
       'email.received',
     );
     return { messageId: stored.messageId, duplicate: stored.duplicate, silent: inbound.silent ?? false, bounced };
+  }
+
+  private async refuse(raw: Buffer, reason: string, err?: unknown): Promise<never> {
+    await this.options.intake.deadLetter?.(raw, reason);
+    this.options.log.warn({ reason, bytes: raw.length, ...(err === undefined ? {} : { err }) }, 'email.dead_lettered');
+    throw new PoisonMail(reason);
   }
 
   async send(message: OutboundMessage): Promise<SendResult> {

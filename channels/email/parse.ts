@@ -1,3 +1,4 @@
+import { maskSecrets } from '../../src/core/mask.js';
 import { createHash } from 'node:crypto';
 import { convert } from 'html-to-text';
 import { type AddressObject, type Attachment as MailAttachment, type ParsedMail, simpleParser } from 'mailparser';
@@ -93,7 +94,8 @@ export function toInbound(email: ParsedEmail, options: ParseOptions = {}): Inbou
     thread: {
       conversationToken: findReplyToken(recipients, options.ourAddress ?? null),
       inReplyTo: [...new Set([...email.inReplyTo, ...email.references.slice().reverse()])].slice(0, 50),
-      subject: normalizeSubject(email.subject) || null,
+      // Masked like message texts: the subject is stored on the conversation for threading.
+      subject: maskSecrets(normalizeSubject(email.subject)) || null,
     },
     // Machine mail, and mail from our own address coming back, is recorded but never answered: no loops.
     silent: email.automated.autoReply || email.automated.bounce || email.automated.dsn || isOurs(email.from.address, options.ourAddress),
@@ -112,8 +114,14 @@ function isOurs(address: string, ourAddress: string | null | undefined): boolean
 function bodyText(mail: ParsedMail): string {
   const text = (mail.text ?? '').trim();
   if (text !== '') return mail.text ?? '';
-  if (typeof mail.html === 'string' && mail.html.trim() !== '') {
-    return convert(mail.html, {
+  if (typeof mail.html === 'string' && mail.html.trim() !== '') return htmlToText(mail.html);
+  return '';
+}
+
+/** HTML to plain text; markup too deeply nested for the converter (50,000 nested divs) is stripped instead. */
+function htmlToText(html: string): string {
+  try {
+    return convert(html, {
       wordwrap: false,
       selectors: [
         { selector: 'a', options: { ignoreHref: true } },
@@ -123,8 +131,13 @@ function bodyText(mail: ParsedMail): string {
         { selector: 'table', options: { uppercaseHeaderCells: false } },
       ],
     });
+  } catch {
+    return html
+      .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/[ \t]+/g, ' ')
+      .trim();
   }
-  return '';
 }
 
 function toAttachment(a: MailAttachment, index: number): Attachment {

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { AppError } from '../../src/core/errors.js';
-import { type IngestResult, MAX_EMAIL_BYTES, verifyEmailWebhook } from './index.js';
+import { type IngestResult, MAX_EMAIL_BYTES, PoisonMail, verifyEmailWebhook } from './index.js';
 
 export interface EmailRouteDeps {
   /** EMAIL_WEBHOOK_SECRET; unset = the webhook answers 404. */
@@ -38,7 +38,14 @@ export function emailRoutes(deps: EmailRouteDeps): Hono {
         throw new AppError('unauthorized', 'Missing or wrong X-Kefu-Signature (sha256=<hex HMAC-SHA256 of the body>)');
       }
       if (raw.length === 0) throw new AppError('bad_request', 'The email is empty');
-      const result = await deps.ingest(raw);
+      let result: IngestResult;
+      try {
+        result = await deps.ingest(raw);
+      } catch (err) {
+        // Kept as a dead letter; the sender must not retry it.
+        if (err instanceof PoisonMail) throw new AppError('validation_failed', err.message);
+        throw err;
+      }
       return c.json({ messageId: result.messageId, duplicate: result.duplicate }, 202);
     },
   );

@@ -16,6 +16,12 @@ export interface SmtpListenerOptions {
   /** Stores the message; the SMTP `250` is given only after it resolves. A throw answers `451` (try again later). */
   onMessage(raw: Buffer, envelope: SmtpEnvelope): Promise<void>;
   onError?(err: unknown): void;
+  /** Recipients per message (default 50); more get `452`. */
+  maxRecipients?: number;
+  /** Simultaneous connections (default 50); more get `421`. */
+  maxClients?: number;
+  /** How long one DATA transfer may take (default 60 s); slower ones get `421` and are dropped. */
+  dataTimeoutMs?: number;
 }
 
 /** Inbound SMTP: accepts mail for any recipient, stores it before acknowledging. */
@@ -39,6 +45,16 @@ export class SmtpListener {
       logger: false,
       disableReverseLookup: true,
       banner: 'kefu',
+      // Limits, so one client cannot hold the listener: connections, idle time, recipients.
+      maxClients: options.maxClients ?? 50,
+      socketTimeout: 30_000,
+      onRcptTo: (_address, session, callback) => {
+        if (session.envelope.rcptTo.length >= (options.maxRecipients ?? 50)) {
+          callback(new SmtpReply(452, 'Too many recipients'));
+          return;
+        }
+        callback();
+      },
       onData: (stream, session, callback) => {
         this.receive(stream, session).then(
           () => callback(),
@@ -69,7 +85,26 @@ export class SmtpListener {
 
   private async receive(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<void> {
     const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+    const started = Date.now();
+    const limit = this.options.dataTimeoutMs ?? 60_000;
+    // A client trickling its message byte by byte would hold a connection for ever.
+    let tooSlow = false;
+    const timer = setTimeout(() => {
+      tooSlow = true;
+      stream.destroy();
+    }, limit);
+    try {
+      for await (const chunk of stream) {
+        chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+        if (Date.now() - started > limit) tooSlow = true;
+        if (tooSlow) break;
+      }
+    } catch (err) {
+      if (!tooSlow) throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (tooSlow) throw new SmtpReply(421, `DATA took longer than ${Math.round(limit / 1000)} s; closing`);
     if (stream.sizeExceeded) throw new SmtpReply(552, `Message exceeds the fixed maximum message size of ${this.options.maxBytes} bytes`);
     const envelope: SmtpEnvelope = {
       mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : null,
@@ -79,6 +114,8 @@ export class SmtpListener {
     try {
       await this.options.onMessage(Buffer.concat(chunks), envelope);
     } catch (err) {
+      // A mail that can never be stored gets a permanent refusal; retrying it would loop for days.
+      if (err instanceof Error && 'permanent' in err && err.permanent === true) throw new SmtpReply(554, err.message);
       this.options.onError?.(err);
       throw new SmtpReply(451, 'Temporary failure storing the message, please try again later');
     }

@@ -1,3 +1,4 @@
+import { redactSecrets } from '../../src/core/redact.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -235,8 +236,9 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
+// Network errors quote the request URL, which holds the bot token.
 function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return redactSecrets(err instanceof Error ? err.message : String(err));
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

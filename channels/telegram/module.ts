@@ -20,9 +20,9 @@ export function createTelegramChannel(options: TelegramChannelOptions): ChannelM
       ? { polling: { onUpdate: async (update: unknown) => void (await intake.handle(update)) } }
       : {}),
   });
-  const { receive, linkByPhone, setReachable } = options;
+  const { receive, linkByPhone, setReachable, deadLetter } = options;
   // Polling calls the intake only once started, after it exists.
-  const intake = createTelegramIntake({ telegram: adapter, receive, linkByPhone, setReachable, logger: options.log });
+  const intake = createTelegramIntake({ telegram: adapter, receive, linkByPhone, setReachable, deadLetter, logger: options.log });
   return {
     name: 'telegram',
     adapter,

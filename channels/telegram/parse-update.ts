@@ -67,6 +67,12 @@ export function normalizePhone(raw: string): string {
   return digits;
 }
 
+/** A Telegram unix time as a Date; out of range (a forged `date: 9000000000000000`) means "now". */
+function telegramTime(seconds: number): Date | null {
+  const at = new Date(seconds * 1000);
+  return Number.isNaN(at.getTime()) || at.getFullYear() > 9999 || at.getFullYear() < 2000 ? null : at;
+}
+
 function displayName(user: TelegramUser): string | null {
   const name = [user.first_name, user.last_name].filter(Boolean).join(' ').trim();
   return (name || user.username || null)?.slice(0, 200) ?? null;
@@ -166,7 +172,9 @@ function fromMessage(
   if (contact) {
     // Only the sender's own contact (shared with the request_contact button) proves their number.
     if (contact.user_id === from.id) {
-      verifiedPhone = normalizePhone(contact.phone_number);
+      const digits = normalizePhone(contact.phone_number);
+      // No real number has more than 15 digits (E.164): a longer one proves nothing and is not linked.
+      verifiedPhone = digits.length >= 5 && digits.length <= 15 ? digits : null;
       notice = 'phone_received';
     }
     text = [contact.first_name, contact.last_name, contact.phone_number].filter(Boolean).join(' ');
@@ -196,7 +204,7 @@ function fromMessage(
     silent: edited || contact !== undefined,
     channelMessageRef: ref,
     editOf: edited ? ref : null,
-    receivedAt: new Date((message.edit_date ?? message.date) * 1000),
+    receivedAt: telegramTime(message.edit_date ?? message.date),
     notices: notice ? [words.notice(notice, locale ?? 'zh-Hans')] : [],
   });
   return { ...effects, kind: 'message', inbound, verifiedPhone, chatId: chat.id, locale: locale ?? 'zh-Hans', notice };

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { ChannelLog, ReceiveInbound } from '../../src/core/channel-module.js';
 import { AppError } from '../../src/core/errors.js';
 import type { TelegramAdapter } from './index.js';
+import { isTransientError } from '../../src/core/transient.js';
 
 export interface TelegramIntakeDeps {
   telegram: TelegramAdapter;
@@ -11,6 +12,8 @@ export interface TelegramIntakeDeps {
   linkByPhone(externalId: string, phone: string): Promise<void>;
   /** Records that the user blocked (or unblocked) the bot, so the outbox stops (or resumes) sending. */
   setReachable(externalId: string, reachable: boolean): Promise<void>;
+  /** Keeps an update that can never be stored (see dead_letters); throws when even that fails. */
+  deadLetter(payload: string, reason: string): Promise<void>;
   logger: ChannelLog;
 }
 
@@ -35,9 +38,32 @@ export function createTelegramIntake(deps: TelegramIntakeDeps) {
     background.add(run);
   };
 
+  /**
+   * Telegram redelivers an update until it gets a 2xx, so an update that can never be stored is
+   * kept as a dead letter and acknowledged; only "we could not store it now" (the database is
+   * away) is left to Telegram's retry.
+   */
+  async function deadLetter(raw: unknown, reason: string, err?: unknown): Promise<void> {
+    await deps.deadLetter(typeof raw === 'string' ? raw : (JSON.stringify(raw) ?? String(raw)), reason);
+    logger.warn({ ...(err === undefined ? {} : { err }), reason }, 'telegram.update_dead_lettered');
+  }
+
   async function handle(raw: unknown): Promise<TelegramIntakeResult> {
+    try {
+      return await handleUpdate(raw);
+    } catch (err) {
+      if (isTransientError(err)) throw err;
+      await deadLetter(raw, `failed: ${err instanceof Error ? err.name : 'error'}`, err);
+      return { status: 'ignored', reason: 'dead_letter' };
+    }
+  }
+
+  async function handleUpdate(raw: unknown): Promise<TelegramIntakeResult> {
     const parsed = telegram.parseUpdate(raw);
-    if (parsed.kind === 'invalid') return { status: 'invalid', error: parsed.error };
+    if (parsed.kind === 'invalid') {
+      await deadLetter(raw, `invalid: ${parsed.error}`);
+      return { status: 'invalid', error: parsed.error };
+    }
     const { callbackQueryId, chatId, notice, locale, reachability } = parsed;
     if (reachability) await deps.setReachable(reachability.externalId, reachability.reachable);
     // Direct, not through the outbox: it acknowledges the button press (stops the spinner); it is no message.
@@ -59,6 +85,7 @@ export function createTelegramIntake(deps: TelegramIntakeDeps) {
 
   return {
     handle,
+    deadLetter,
     /** Waits for answers to callback queries and group notes still on their way (tests, shutdown). */
     async idle(): Promise<void> {
       while (background.size > 0) await Promise.allSettled([...background]);
@@ -74,16 +101,18 @@ export function telegramRoutes(deps: { telegram: TelegramAdapter; intake: Telegr
     if (!deps.telegram.verifyWebhookSecret(c.req.header('x-telegram-bot-api-secret-token'))) {
       throw new AppError('unauthorized', 'missing or wrong X-Telegram-Bot-Api-Secret-Token');
     }
+    const body = await c.req.text();
     let raw: unknown;
     try {
-      raw = await c.req.json();
+      raw = JSON.parse(body);
     } catch {
-      throw new AppError('bad_request', 'Request body is not valid JSON');
+      await deps.intake.deadLetter(body, 'invalid: not JSON');
+      return c.json({ ok: true, ignored: 'not JSON' });
     }
+    // Telegram only needs a 2xx; anything else makes it redeliver the update. What can never be
+    // stored was kept as a dead letter, and is acknowledged too.
     const result = await deps.intake.handle(raw);
-    if (result.status === 'invalid') throw new AppError('bad_request', `Not a Telegram update: ${result.error}`);
-    // Telegram only needs a 2xx; anything else makes it redeliver the update.
-    return c.json({ ok: true });
+    return c.json({ ok: true, ...(result.status === 'invalid' ? { ignored: result.error } : {}) });
   });
   return app;
 }

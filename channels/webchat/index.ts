@@ -36,6 +36,9 @@ export function signCustomerId(customerId: string, secret: string): string {
 
 /** Constant-time check of a host app's identity signature. */
 export function verifyCustomerSignature(customerId: string, signature: string, secret: string): boolean {
+  // Buffer.from(…, 'hex') stops at the first non-hex character, so "<valid hex>junk" would pass:
+  // the whole value must be exactly the 64 hex digits.
+  if (!/^[0-9a-f]{64}$/i.test(signature)) return false;
   const expected = Buffer.from(signCustomerId(customerId, secret), 'hex');
   const given = Buffer.from(signature, 'hex');
   return given.length === expected.length && timingSafeEqual(given, expected);

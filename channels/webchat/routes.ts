@@ -68,6 +68,9 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
         }
       } else if (!deps.demoMode) {
         throw new AppError('bad_request', 'customerId needs WEBCHAT_IDENTITY_SECRET to be configured on the server');
+      } else if (!(await deps.store.demoCustomers(50)).some((d) => d.id === body.customerId)) {
+        // Unsigned, only the demo page's own customers: never a guest's or anyone else's conversations.
+        throw new AppError('forbidden', 'Without a signature only the demo customers can be opened');
       }
       const customer = z.uuid().safeParse(body.customerId).success ? await deps.store.findCustomer(body.customerId) : null;
       if (!customer) throw new AppError('not_found', `customer ${body.customerId} not found`);
@@ -188,8 +191,10 @@ function cachedAuthenticate(deps: WebchatDeps): (c: Context) => Promise<Session>
 
 function bearerToken(c: Context): string {
   const header = c.req.header('authorization');
-  // EventSource cannot send headers, so the stream also accepts ?token=.
-  const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : c.req.query('token');
+  // EventSource cannot send headers, so the event stream (and only it: a token in a URL ends up
+  // in logs and Referer headers) also accepts ?token=.
+  const fromQuery = c.req.method === 'GET' && c.req.path.endsWith('/events') ? c.req.query('token') : undefined;
+  const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : fromQuery;
   if (!token) throw new AppError('unauthorized', 'Missing session token (Authorization: Bearer <token>)');
   return token;
 }

@@ -1,7 +1,7 @@
 import { StreamWaker } from '../core/stream-waker.js';
 import { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
-import { getConnInfo } from '@hono/node-server/conninfo';
+import { clientAddress } from '../http/client-address.js';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import type { RefundGateway } from '../actions/ports.js';
@@ -43,6 +43,8 @@ export interface ConsoleDeps {
   refundGateway: RefundGateway;
   /** Wakes the outbox worker after a reply was written. */
   kickOutbox(): void;
+  /** The header a trusted reverse proxy puts the client address in (TRUST_PROXY), or null. */
+  trustProxy?: string | null;
 }
 
 const Text = z.string().trim().min(1).max(8000);
@@ -54,14 +56,6 @@ export const EscalateRequest = z.object({ note: Text }).strict();
 export const ResolveRequest = z.object({ code: ResolutionCode, note: Text.optional() }).strict();
 export const RefundDecisionRequest = z.object({ decision: z.enum(['approve', 'deny']), reason: Text.optional() }).strict();
 
-function clientIp(c: Parameters<typeof getConnInfo>[0]): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    // app.request() in tests has no socket.
-    return 'local';
-  }
-}
 
 /** `/api/auth/*` and `/api/console/*`: the console's JSON API. Mount at `/api`. */
 export function consoleApiRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
@@ -80,7 +74,7 @@ export function consoleApiRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
 
   app.post('/auth/login', async (c) => {
     const body = await parseJson(c, LoginRequest);
-    const session = await login(auth, body, clientIp(c));
+    const session = await login(auth, body, clientAddress(c, deps.trustProxy));
     setCookie(c, SESSION_COOKIE, session.token, {
       httpOnly: true,
       sameSite: 'Lax',

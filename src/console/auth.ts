@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { verify } from '@node-rs/argon2';
-import { and, eq, gt, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { z } from 'zod';
@@ -9,6 +9,7 @@ import type { Clock } from '../core/ports.js';
 import type { Db } from '../db/client.js';
 import { agents, agentSessions, auditLog } from '../db/schema.js';
 import type { Actor } from './cases.js';
+import { clearLoginAttempts, DEFAULT_LOGIN_THROTTLE, type LoginThrottlePolicy, reserveLoginAttempt } from './login-throttle.js';
 
 export const SESSION_COOKIE = 'kefu_session';
 
@@ -20,9 +21,8 @@ export interface AuthDeps {
   db: Db;
   clock: Clock;
   sessionTtlMs: number;
-  /** Failed logins allowed per email (and 4x per IP) in the window before refusing. */
-  maxFailures?: number;
-  failureWindowMs?: number;
+  /** Login attempt limits per account and per client address (default: DEFAULT_LOGIN_THROTTLE). */
+  throttle?: LoginThrottlePolicy;
 }
 
 export type Role = Actor['role'];
@@ -34,22 +34,15 @@ export interface ConsoleEnv {
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /**
- * Checks the password with argon2 and opens a session. Failed attempts are audited, and the
- * audit log is the rate limiter's memory, so the limit holds across instances and restarts.
+ * Checks the password with argon2 and opens a session. Each attempt first reserves a slot in
+ * login_throttle (one statement, so it holds across instances and under parallel guessing);
+ * failed attempts are also audited.
  */
 export async function login(deps: AuthDeps, input: LoginRequest, ip: string): Promise<{ token: string; actor: Actor; expiresAt: Date }> {
   const now = deps.clock.now();
   const email = input.email.trim().toLowerCase();
-  const windowStart = new Date(now.getTime() - (deps.failureWindowMs ?? 15 * 60_000));
-  const max = deps.maxFailures ?? 5;
-  const [counts] = await deps.db
-    .select({
-      byEmail: sql<number>`count(*) filter (where ${auditLog.subjectId} = ${email})::int`,
-      byIp: sql<number>`count(*) filter (where ${auditLog.data}->>'ip' = ${ip})::int`,
-    })
-    .from(auditLog)
-    .where(and(eq(auditLog.action, 'auth.login_failed'), gt(auditLog.createdAt, windowStart)));
-  if (Number(counts?.byEmail ?? 0) >= max || Number(counts?.byIp ?? 0) >= max * 4) {
+  const policy = deps.throttle ?? DEFAULT_LOGIN_THROTTLE;
+  if (!(await reserveLoginAttempt(deps.db, { account: email, address: ip, now, policy }))) {
     throw new AppError('rate_limited', 'Too many failed logins; wait a few minutes and try again');
   }
   const [agent] = await deps.db.select().from(agents).where(eq(agents.email, email)).limit(1);
@@ -65,6 +58,7 @@ export async function login(deps: AuthDeps, input: LoginRequest, ip: string): Pr
     });
     throw new AppError('unauthorized', 'Email or password is wrong');
   }
+  await clearLoginAttempts(deps.db, { account: email, address: ip });
   const token = `ks_${randomBytes(32).toString('base64url')}`;
   const expiresAt = new Date(now.getTime() + deps.sessionTtlMs);
   await deps.db.insert(agentSessions).values({ tokenHash: hashToken(token), agentId: agent.id, expiresAt, createdAt: now });

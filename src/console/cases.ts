@@ -161,6 +161,8 @@ export async function transferCase(db: Db, actor: Actor, conversationId: string,
     if (toAgentId === c.ownerAgentId) return fail('conflict', 'That agent already owns the case');
     const target = await activeStaff(tx, toAgentId);
     if (!target) return fail('not_found', 'No such active agent');
+    // Admins manage the console; they do not own cases (and the console never offers them).
+    if (target.role === 'admin') return fail('forbidden', 'Cases go to agents and managers, not to admins');
     await tx.update(conversations).set({ transferToAgentId: toAgentId, updatedAt: now }).where(eq(conversations.id, conversationId));
     if (note) await insertNote(tx, actor, c, note, now);
     await notify(tx, { audience: 'agent', agentId: toAgentId, kind: 'case.transfer_offered', conversationId, data: { from: actor.name } }, now);
@@ -193,6 +195,8 @@ export async function reassignCase(db: Db, actor: Actor, conversationId: string,
     if (!isOpen(c)) return fail('conflict', `The case is ${c.status}`);
     const target = await activeStaff(tx, toAgentId);
     if (!target) return fail('not_found', 'No such active agent');
+    // Admins manage the console; they do not own cases (and the console never offers them).
+    if (target.role === 'admin') return fail('forbidden', 'Cases go to agents and managers, not to admins');
     await tx
       .update(conversations)
       .set({ ownerAgentId: toAgentId, transferToAgentId: null, status: 'assigned', updatedAt: now })

@@ -45,6 +45,7 @@ export function createConsole(deps: {
     secureCookies: config.publicUrl.startsWith('https://'),
     refundGateway: deps.refundGateway,
     kickOutbox: deps.kickOutbox,
+    trustProxy: config.TRUST_PROXY ?? null,
   };
   const pages = consolePages(consoleDeps);
   const timers = new TimerWorker({

@@ -11,6 +11,7 @@ import { consoleMetrics, type Metrics, MetricsQuery } from './metrics.js';
 import { caseDetail, type CaseDetail, type CaseRow, queue, QueueView, searchCases, staff } from './queries.js';
 import type { ConsoleDeps } from './api-routes.js';
 import { periodOf } from './api-routes.js';
+import { safeNextPath } from './safe-next.js';
 
 const CSS = readFileSync(join(import.meta.dirname, 'assets/console.css'), 'utf8');
 const JS = readFileSync(join(import.meta.dirname, 'assets/console.js'), 'utf8');
@@ -444,7 +445,8 @@ const LOGIN_JS = `document.getElementById('login').addEventListener('submit', as
   const f = ev.target; const err = document.getElementById('login-error'); err.textContent = '';
   const res = await fetch('/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, credentials: 'same-origin',
     body: JSON.stringify({ email: f.email.value, password: f.password.value }) });
-  if (res.ok) { location.href = new URLSearchParams(location.search).get('next') || '/console'; return; }
+  // The server reduced ?next= to a same-origin path (safeNextPath); the raw query is never followed.
+  if (res.ok) { location.href = f.dataset.next || '/console'; return; }
   const data = await res.json().catch(() => ({})); err.textContent = (data.error && data.error.message) || 'Login failed';
 });`;
 
@@ -471,7 +473,7 @@ export function consolePages(deps: ConsoleDeps): { console: Hono; admin: Hono } 
   page.get('/login', (c) =>
     c.html(
       <Layout title="Log in" actor={null}>
-        <form class="login" id="login">
+        <form class="login" id="login" data-next={safeNextPath(c.req.query('next'))}>
           <h1>kefu console</h1>
           <label for="email">Email</label>
           <input id="email" name="email" type="email" autocomplete="username" required />

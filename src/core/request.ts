@@ -20,7 +20,16 @@ export async function parseJson<T extends z.ZodType>(c: { req: { json(): Promise
   } catch {
     throw new AppError('bad_request', 'Request body is not valid JSON');
   }
+  // PostgreSQL text cannot hold U+0000: refuse it here instead of failing deep in a query.
+  if (hasNul(raw)) throw new AppError('bad_request', 'Request body contains a NUL character');
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw validationError(parsed.error);
   return parsed.data;
+}
+
+function hasNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(hasNul);
+  if (value !== null && typeof value === 'object') return Object.entries(value).some(([k, v]) => k.includes('\u0000') || hasNul(v));
+  return false;
 }

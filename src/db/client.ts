@@ -39,6 +39,10 @@ export interface OpenOptions {
   loadDataDir?: Blob;
   /** Pool size for PostgreSQL. */
   maxConnections?: number;
+  /** Seconds to wait for a PostgreSQL connection (default 1.5). */
+  connectTimeoutSeconds?: number;
+  /** PostgreSQL statement_timeout in ms (default 15000). */
+  statementTimeoutMs?: number;
   /** Called with the text of every statement sent to PostgreSQL (the benchmark counts round trips). */
   onQuery?: (statement: string) => void;
 }
@@ -53,8 +57,12 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
   const client = postgres(url, {
     max: options.maxConnections ?? 10,
     onnotice: () => {},
-    // Dates stay Date objects; bigints of counters fit in numbers.
-    connect_timeout: 10,
+    // A database that does not answer must turn into a 503 within 2 s, not a request that hangs:
+    // give up connecting after 1.5 s, drop idle connections (a silently dead one would hang the
+    // next query), and let no statement run longer than 15 s.
+    connect_timeout: options.connectTimeoutSeconds ?? 1.5,
+    idle_timeout: 30,
+    connection: { statement_timeout: options.statementTimeoutMs ?? 15_000 },
     ...(options.onQuery ? { debug: (_connection: number, statement: string) => options.onQuery?.(statement) } : {}),
   });
   // Drizzle's driver classes share PgDatabase; only their result-type parameter differs.

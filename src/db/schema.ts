@@ -16,6 +16,7 @@ import {
   timestamp,
   uniqueIndex,
   uuid,
+  customType,
 } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -503,6 +504,38 @@ export const flowVersions = pgTable(
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.flowId, t.version] })],
+);
+
+/**
+ * Login attempt counters, one row per account (`account:<email>`) and per client address
+ * (`address:<ip>`). Each attempt reserves its slot with one upsert before the password is
+ * checked, so parallel guesses cannot all slip under the limit; `accounts` holds the distinct
+ * accounts an address failed on (capped), which is what locks an address out.
+ */
+export const loginThrottle = pgTable('login_throttle', {
+  key: text('key').primaryKey(),
+  windowStart: ts('window_start').notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  accounts: text('accounts').array().notNull().default(sql`'{}'::text[]`),
+});
+
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
+
+/**
+ * Input a channel could never store or answer (malformed updates, mail too large or too deeply
+ * nested): the raw payload kept for operators instead of a 500 that makes the sender redeliver forever.
+ */
+export const deadLetters = pgTable(
+  'dead_letters',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    channel: text('channel').notNull(),
+    reason: text('reason').notNull(),
+    payload: bytea('payload').notNull(),
+    payloadBytes: integer('payload_bytes').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('dead_letters_created_idx').on(t.createdAt)],
 );
 
 export type Customer = typeof customers.$inferSelect;

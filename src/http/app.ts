@@ -4,6 +4,9 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../logger.js';
+import { isTransientError } from '../core/transient.js';
+import { type CsrfOptions, csrfProtection } from './csrf.js';
+import { securityHeaders } from './security-headers.js';
 import { errorResponse } from './errors.js';
 import { healthRoutes, type HealthDeps } from './health-routes.js';
 
@@ -16,11 +19,18 @@ export type AppDeps = HealthDeps &
     mounts?: { path: string; app: Hono<any> }[];
     /** Exact paths under /api exempt from the JSON body limit because they enforce their own. */
     rawBodyPaths?: string[];
+    /** Cross-site request refusal for cookie-authenticated state changes (see csrf.ts). */
+    csrf?: CsrfOptions;
+    /** CSP frame-ancestors of the web chat page (default 'self'); every other page: 'none'. */
+    webchatFrameAncestors?: string;
   };
 
 export interface AppEnv {
   Variables: { requestId: string; log: Logger };
 }
+
+/** What a 503 tells clients to wait before retrying. */
+export const RETRY_AFTER_SECONDS = 5;
 
 /** Builds the HTTP app from its dependencies; no module-level state. */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
@@ -40,6 +50,14 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     );
   });
 
+  if (deps.csrf) app.use('*', csrfProtection(deps.csrf));
+  app.use(
+    '*',
+    securityHeaders({
+      frameAncestors: (path) => (path === '/' ? (deps.webchatFrameAncestors ?? "'self'") : "'none'"),
+    }),
+  );
+
   const jsonBodyLimit = bodyLimit({
     maxSize: deps.maxBodyBytes ?? 64 * 1024,
     onError: (c) =>
@@ -57,6 +75,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     if (err instanceof HTTPException) {
       const code = err.status === 401 ? 'unauthorized' : err.status === 413 ? 'payload_too_large' : 'bad_request';
       return errorResponse(c, new AppError(code, err.message || 'Bad request'));
+    }
+    if (isTransientError(err)) {
+      // The database (or another dependency) is away: say so at once, and when to come back.
+      c.get('log')?.warn({ err }, 'request.unavailable');
+      c.header('Retry-After', String(RETRY_AFTER_SECONDS));
+      return errorResponse(c, new AppError('unavailable', 'The service cannot reach its database right now; try again shortly'));
     }
     c.get('log')?.error({ err }, 'request.failed');
     return errorResponse(c, new AppError('internal', 'Internal error; it has been logged'));

@@ -1,3 +1,4 @@
+import { redactSecrets } from '../core/redact.js';
 import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { ChannelAdapter, SendResult } from '../core/channel.js';
@@ -59,6 +60,12 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
   const base = Math.min(2000 * 2 ** (attempt - 1), 600_000);
   return Math.round(base * (0.8 + 0.4 * random()));
 }
+
+/**
+ * How long a claim on outbox rows lasts; renewed every third of it while they are being sent, so
+ * rows claimed by a process that died are free again within seconds.
+ */
+export const OUTBOX_CLAIM_MS = 6000;
 
 /**
  * Delivers outbox rows through their channel adapter. Rows are claimed with FOR UPDATE SKIP LOCKED
@@ -147,8 +154,18 @@ export class OutboxWorker {
   async runOnce(): Promise<number> {
     const claimed = await this.claim();
     if (claimed.length === 0) return 0;
+    // The claim is short and renewed while sends are under way (see OUTBOX_CLAIM_MS).
+    const claimMs = this.deps.claimMs ?? OUTBOX_CLAIM_MS;
+    const ids = claimed.map((r) => r.id);
+    const renew = setInterval(() => {
+      this.deps.db
+        .update(outbox)
+        .set({ lockedUntil: new Date(this.deps.clock.now().getTime() + claimMs) })
+        .where(and(inArray(outbox.id, ids), eq(outbox.status, 'pending'), isNotNull(outbox.lockedUntil)))
+        .catch((err: unknown) => this.deps.logger.warn({ err }, 'outbox.claim_renew_failed'));
+    }, Math.max(100, Math.floor(claimMs / 3)));
     // Different conversations go out in parallel; each claim holds at most one row per conversation.
-    const attempts = await Promise.all(claimed.map((row) => this.send(row)));
+    const attempts = await Promise.all(claimed.map((row) => this.send(row))).finally(() => clearInterval(renew));
     // Plain successes (nothing to store but "sent") are recorded together in one statement.
     const plain = attempts.filter((a) => a.result.ok && !a.result.externalId && !a.result.thread);
     await this.markSent(plain);
@@ -160,7 +177,7 @@ export class OutboxWorker {
   private async claim(): Promise<ClaimedRow[]> {
     const { db, clock } = this.deps;
     const now = clock.now();
-    const until = new Date(now.getTime() + (this.deps.claimMs ?? 60_000));
+    const until = new Date(now.getTime() + (this.deps.claimMs ?? OUTBOX_CLAIM_MS));
     const limit = this.deps.batchSize ?? 20;
     // One round trip claims the rows and reads what sending them needs.
     const result = await db.execute(sql`
@@ -252,28 +269,30 @@ export class OutboxWorker {
       log.info({ channel: row.channel, attempts: row.attempts }, 'outbox.sent');
     } else {
       const giveUp = !result.retryable || row.attempts >= this.deps.maxAttempts;
+      // Adapters' errors quote what their clients saw (Bot API URLs carry the bot token).
+      const error = redactSecrets(result.error);
       const delay = Math.max(result.retryAfterMs ?? 0, backoffMs(row.attempts));
       await db.transaction(async (tx) => {
         await tx
           .update(outbox)
           .set(
             giveUp
-              ? { status: 'failed', lockedUntil: null, lastError: result.error }
-              : { nextAttemptAt: new Date(now.getTime() + delay), lockedUntil: null, lastError: result.error },
+              ? { status: 'failed', lockedUntil: null, lastError: error }
+              : { nextAttemptAt: new Date(now.getTime() + delay), lockedUntil: null, lastError: error },
           )
           .where(eq(outbox.id, row.id));
         await tx
           .update(messages)
-          .set({ deliveryStatus: giveUp ? 'failed' : 'pending', deliveryError: result.error })
+          .set({ deliveryStatus: giveUp ? 'failed' : 'pending', deliveryError: error })
           .where(eq(messages.id, row.message_id));
         if (result.unreachable && identityId) {
           await tx
             .update(channelIdentities)
-            .set({ unreachable: true, unreachableReason: result.error })
+            .set({ unreachable: true, unreachableReason: error })
             .where(eq(channelIdentities.id, identityId));
         }
       });
-      log.warn({ channel: row.channel, attempts: row.attempts, error: result.error, giveUp }, giveUp ? 'outbox.failed' : 'outbox.retry');
+      log.warn({ channel: row.channel, attempts: row.attempts, error, giveUp }, giveUp ? 'outbox.failed' : 'outbox.retry');
     }
   }
 }

@@ -19,6 +19,13 @@ export interface ProcessorDeps {
   leaseMs?: number;
 }
 
+/**
+ * A conversation lease is short and renewed every third of it while the turn runs: a live
+ * processor keeps it however long a turn takes (a slow LLM call), and after a crash another
+ * instance takes over within seconds instead of waiting out a long lease.
+ */
+export const CONVERSATION_LEASE_MS = 5000;
+
 /** Pending messages of one conversation read per query (each still runs in its own turn). */
 const PENDING_BATCH = 20;
 
@@ -33,7 +40,7 @@ export class Processor {
   private readonly leaseMs: number;
 
   constructor(private readonly deps: ProcessorDeps) {
-    this.leaseMs = deps.leaseMs ?? 30_000;
+    this.leaseMs = deps.leaseMs ?? CONVERSATION_LEASE_MS;
   }
 
   /** Processes the conversation's pending messages soon; returns when this instance is done with it. */
@@ -106,6 +113,12 @@ export class Processor {
       .returning();
     if (!leased) return; // another processor holds it and will see our message
     let late = false;
+    const renew = setInterval(() => {
+      db.update(conversations)
+        .set({ processingUntil: new Date(clock.now().getTime() + this.leaseMs) })
+        .where(and(eq(conversations.id, conversationId), isNotNull(conversations.processingUntil)))
+        .catch((err: unknown) => this.deps.logger.warn({ err, conversationId }, 'conversation.lease_renew_failed'));
+    }, Math.max(100, Math.floor(this.leaseMs / 3)));
     try {
       // The row in hand stays current through the turns (each turn's update returns it).
       let conversation: Conversation | null = leased;
@@ -121,6 +134,7 @@ export class Processor {
         if (pending.length < PENDING_BATCH && !this.again.delete(conversationId)) break;
       }
     } finally {
+      clearInterval(renew);
       // Releasing also tells whether a message arrived meanwhile (stored by another instance, whose
       // lease attempt failed while we held it); it would otherwise wait for the next sweep.
       const [released] = await db

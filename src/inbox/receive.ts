@@ -1,3 +1,4 @@
+import { withoutNulBytes } from './sanitize-inbound.js';
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -44,7 +45,7 @@ export interface ReceiveDeps {
  * The flow engine runs afterwards (see Processor); nothing here waits on it.
  */
 export async function receiveInbound(deps: ReceiveDeps, input: InboundMessageInput): Promise<ReceiveResult> {
-  const inbound = InboundMessage.parse(input);
+  const inbound = InboundMessage.parse(withoutNulBytes(input));
   const now = deps.clock.now();
   try {
     const fast = await storeInboundFast(deps, inbound, now);

@@ -1,9 +1,10 @@
 import type { Logger } from '../logger.js';
 import type { Processor } from './processor.js';
 
-const SWEEP_MS = 5000;
+// Short, like the conversation leases it waits out: a dead instance's backlog drains in seconds.
+const SWEEP_MS = 2000;
 
-/** The recovery timer: picks up messages nobody is answering (a crash, a lost lease) now and every 5 s. */
+/** The recovery timer: picks up messages nobody is answering (a crash, a lost lease) now and every 2 s. */
 export function createRecoverySweep(processor: Processor, logger: Logger) {
   let timer: NodeJS.Timeout | null = null;
   const schedule = () => {

@@ -37,18 +37,21 @@ describe('the layering scan on a small made-up tree', () => {
   write('src/service.ts', "import { createMail } from '../channels/mail/index.js';\n");
   write('src/service-channels.ts', "import { createMail } from '../channels/mail/index.js';\n");
   write('src/console/bad.ts', "// a comment\nimport '../../channels/mail/index.js';\n");
+  write('channels/mail/wording.ts', "import { loadCatalog } from '../../src/i18n/catalog.js';\n");
+  write('src/i18n/bad.ts', "import { db } from '../db/client.js';\n");
   write('src/cli/bad.ts', "export async function f() {\n  const { x } = await import('../../channels/mail/index.js');\n}\n");
 
   it('reports each broken rule with the file, the line and the rule, and nothing else', () => {
     expect(layeringViolations(scanImports(root))).toEqual([
-      'channels/mail/bad.ts:1 imports src/db/schema.ts: a channel may import only src/core (and itself)',
-      'channels/mail/bad.ts:2 imports src/engine/advance.ts: a channel may import only src/core (and itself)',
+      'channels/mail/bad.ts:1 imports src/db/schema.ts: a channel may import only src/core and src/i18n (and itself)',
+      'channels/mail/bad.ts:2 imports src/engine/advance.ts: a channel may import only src/core and src/i18n (and itself)',
       'src/cli/bad.ts:2 imports channels/mail/index.ts: only channels/ and the composition root (src/service.ts, src/service-channels.ts) import a channel',
       'src/console/bad.ts:2 imports channels/mail/index.ts: only channels/ and the composition root (src/service.ts, src/service-channels.ts) import a channel',
       'src/core/bad.ts:1 imports src/db/client.ts: src/core imports nothing of ours',
       'src/db/bad.ts:1 imports src/engine/flow-schema.ts: src/db never imports the engine, the inbox or a channel',
       'src/db/bad.ts:2 imports src/inbox/live-hub.ts: src/db never imports the engine, the inbox or a channel',
       'src/engine/bad.ts:3 imports src/logger.ts: src/engine may import only src/engine and src/core',
+      'src/i18n/bad.ts:1 imports src/db/client.ts: src/i18n (wording files) imports only src/core',
     ]);
   });
 

@@ -63,6 +63,7 @@ describe('Telegram updates → InboundMessage (every recorded fixture)', () => {
       logger,
       linkByPhone: async () => {},
       setReachable: async () => {},
+      deadLetter: async () => {},
       receive: async (inbound) => {
         received.push(inbound);
         return { messageId: 'm', conversationId: 'c', customerId: 'u', channelIdentityId: 'i', duplicate: false };

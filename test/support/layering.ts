@@ -70,7 +70,8 @@ export function brokenRule(from: string, to: string): string | null {
   if (a === 'src/engine' && b !== 'src/engine' && b !== 'src/core') return 'src/engine may import only src/engine and src/core';
   if (a === 'src/core' && b !== 'src/core') return 'src/core imports nothing of ours';
   if (a === 'src/db' && (b === 'src/engine' || b === 'src/inbox' || isChannel(b))) return 'src/db never imports the engine, the inbox or a channel';
-  if (isChannel(a) && !isChannel(b) && b !== 'src/core') return 'a channel may import only src/core (and itself)';
+  if (a === 'src/i18n' && b !== 'src/i18n' && b !== 'src/core') return 'src/i18n (wording files) imports only src/core';
+  if (isChannel(a) && !isChannel(b) && b !== 'src/core' && b !== 'src/i18n') return 'a channel may import only src/core and src/i18n (and itself)';
   if (isChannel(b) && !isChannel(a) && a !== 'composition root') {
     return 'only channels/ and the composition root (src/service.ts, src/service-channels.ts) import a channel';
   }

@@ -5,7 +5,7 @@ import type { Clock } from '../../src/core/ports.js';
 import type { Database } from '../../src/db/client.js';
 import { seedDemoData } from '../../src/db/seed.js';
 import type { Responder } from '../../src/inbox/responder.js';
-import { silentLogger } from '../../src/logger.js';
+import { type Logger, silentLogger } from '../../src/logger.js';
 import { createService, type Service } from '../../src/service.js';
 import { type BackendName, freshDatabase } from './db.js';
 
@@ -16,6 +16,8 @@ export interface TestServiceOptions {
   responder?: Responder;
   adapters?: Partial<Record<ChannelKind, ChannelAdapter>>;
   start?: boolean;
+  /** A logger to capture what the service logs (default: silent). */
+  logger?: Logger;
 }
 
 /** A whole kefu service on a fresh database of the given backend, for integration tests. */
@@ -25,7 +27,7 @@ export async function testService(backend: BackendName, options: TestServiceOpti
   const config = loadConfig({ DATABASE_URL: 'pglite://memory', DEMO_MODE: 'true', LOG_LEVEL: 'silent', OUTBOX_POLL_MS: '50', ...options.env });
   const service = await createService({
     config,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     database,
     seedIfEmpty: false,
     ...(options.clock ? { clock: options.clock } : {}),
