@@ -67,6 +67,18 @@ const EnvSchema = z.object({
   /** Complaints per order above which the dashboard highlights a merchant. */
   COMPLAINT_RATE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.05),
   TIMER_POLL_MS: z.coerce.number().int().positive().default(5000),
+  /** Time zone of the dates the console shows (an IANA name). */
+  CONSOLE_TIME_ZONE: z
+    .string()
+    .default('Asia/Shanghai')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'an IANA time zone such as Asia/Shanghai'),
 });
 
 /** Validated service configuration; the only place that reads process.env. */

@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { ChannelKind, Locale } from '../core/message.js';
 import type { DbOrTx } from '../db/client.js';
+import { complaintWindow, merchantComplaintStats } from '../db/complaint-stats.js';
 import { dealTermsOf } from './db-order-source.js';
 import {
   channelIdentities,
@@ -156,6 +157,8 @@ export interface HandoffHint {
   reason: string;
   slots: Record<string, unknown>;
   callbackPhone?: string | null;
+  /** The end of the window merchant complaint counts cover (default: the conversation's last message). */
+  asOf?: Date;
 }
 
 const RECENT_ORDERS = 5;
@@ -242,10 +245,10 @@ export async function buildHandoffPacket(db: DbOrTx, conversationId: string, hin
   }
   orderRows.sort((a, b) => Number(b.order.orderNumber === caseOrder) - Number(a.order.orderNumber === caseOrder));
   const orderIds = orderRows.map((r) => r.order.id);
-  const couponRows =
-    orderIds.length === 0
-      ? []
-      : await db.select().from(coupons).where(inArray(coupons.orderId, orderIds)).orderBy(asc(coupons.code));
+  const [couponRows, complaintStats] = await Promise.all([
+    orderIds.length === 0 ? Promise.resolve([]) : db.select().from(coupons).where(inArray(coupons.orderId, orderIds)).orderBy(asc(coupons.code)),
+    merchantComplaintStats(db, complaintWindow(hint?.asOf ?? conversation.lastMessageAt), [...new Set(orderRows.map((r) => r.merchant.id))]),
+  ]);
   return {
     version: 1,
     customer: {
@@ -274,7 +277,8 @@ export async function buildHandoffPacket(db: DbOrTx, conversationId: string, hin
         id: merchant.id,
         name: merchant.name,
         status: merchant.status,
-        complaintCount: merchant.complaintCount,
+        // The same definition as the dashboard's: complaints in the last COMPLAINT_WINDOW_DAYS days.
+        complaintCount: complaintStats.find((m) => m.id === merchant.id)?.complaints ?? 0,
         phone: merchant.phone,
       },
     })),

@@ -79,6 +79,7 @@ export async function openHandoff(tx: Tx, input: HandoffInput, now: Date, policy
     reason: input.reason,
     slots: input.slots,
     callbackPhone: input.callbackPhone ?? null,
+    asOf: now,
   });
   const [conversation] = await tx
     .select({ locale: conversations.locale })
@@ -174,7 +175,7 @@ export async function refineHandoffSummary(db: Db, handoffId: string, summarizer
     .where(eq(handoffs.id, handoffId))
     .limit(1);
   if (!row) return false;
-  const packet = await buildHandoffPacket(db, row.handoff.conversationId, row.handoff);
+  const packet = await buildHandoffPacket(db, row.handoff.conversationId, { ...row.handoff, asOf: row.handoff.createdAt });
   const better = await summarizer.summarize({
     packet,
     reason: row.handoff.reason,

@@ -45,6 +45,7 @@ export function createConsole(deps: {
     secureCookies: config.publicUrl.startsWith('https://'),
     refundGateway: deps.refundGateway,
     kickOutbox: deps.kickOutbox,
+    timeZone: config.CONSOLE_TIME_ZONE,
   };
   const pages = consolePages(consoleDeps);
   const timers = new TimerWorker({

@@ -203,6 +203,8 @@ export const agents = pgTable(
     role: agentRole('role').notNull(),
     passwordHash: text('password_hash').notNull(),
     active: boolean('active').notNull().default(true),
+    /** The console language this person chose (remembered across logins). */
+    locale: locale('locale').notNull().default('zh-Hans'),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('agents_email_uq').on(t.email)],

@@ -1,5 +1,13 @@
 // The console's little bit of client code: countdowns, actions through the JSON API, live refresh.
 (function () {
+  // Wording comes from the server in the agent's language (locales/<locale>/console.yaml).
+  let text = {};
+  try {
+    text = JSON.parse(document.getElementById('console-text').textContent || '{}');
+  } catch (e) {
+    text = {};
+  }
+  const t = (key) => text[key] || key;
   const toast = document.getElementById('toast');
   function show(text, isError) {
     if (!toast) return;
@@ -19,12 +27,11 @@
     for (const el of document.querySelectorAll('[data-due]')) {
       const left = new Date(el.dataset.due).getTime() - now;
       const total = Number(el.dataset.span || 3600000);
-      el.textContent = left >= 0 ? fmt(left) + ' left' : 'overdue ' + fmt(left);
+      el.textContent = (left >= 0 ? t('due.left') : t('due.overdue')).replace('{{time}}', fmt(left));
       el.classList.toggle('over', left < 0);
       el.classList.toggle('soon', left >= 0 && left < total * 0.2);
     }
   }
-  for (const el of document.querySelectorAll('[data-ts]')) el.textContent = new Date(el.dataset.ts).toLocaleString();
   tick();
   setInterval(tick, 1000);
 
@@ -59,7 +66,6 @@
           if (el && value) el.value = value;
         }
       }
-      for (const el of document.querySelectorAll('[data-ts]')) el.textContent = new Date(el.dataset.ts).toLocaleString();
       const t = document.getElementById('transcript');
       if (t) t.scrollTop = t.scrollHeight;
       tick();
@@ -85,22 +91,22 @@
       }
       if (action === 'transfer' || action === 'reassign') {
         const sel = document.getElementById('transfer-to');
-        if (!sel || !sel.value) return show('Pick an agent first', true);
+        if (!sel || !sel.value) return show(t('client.pickAgent'), true);
         body = { toAgentId: sel.value };
       }
       if (action === 'escalate') {
-        const note = prompt('Why escalate? (internal note for the manager)');
+        const note = prompt(t('client.escalateWhy'));
         if (!note) return;
         body = { note };
       }
       if (action === 'resolve') {
         const code = document.getElementById('resolution-code');
-        if (!code || !code.value) return show('Pick a resolution code first', true);
+        if (!code || !code.value) return show(t('client.pickCode'), true);
         body = { code: code.value };
       }
       if (action === 'reply' || action === 'note') {
         const box = document.getElementById('reply-text');
-        if (!box || !box.value.trim()) return show('Write something first', true);
+        if (!box || !box.value.trim()) return show(t('client.writeFirst'), true);
         body = { text: box.value };
       }
       btn.disabled = true;
@@ -115,7 +121,7 @@
         return;
       }
       if (action === 'reply' || action === 'note') document.getElementById('reply-text').value = '';
-      show(btn.dataset.done || 'Done');
+      show(btn.dataset.done || t('client.done'));
       await refresh();
     } catch (err) {
       show(err.message, true);
@@ -123,6 +129,41 @@
       btn.disabled = false;
     }
   });
+
+  // The language menu: remembered on the agent's account, then the page is shown again in it.
+  const lang = document.getElementById('locale-switch');
+  if (lang) {
+    lang.addEventListener('change', async () => {
+      try {
+        const res = await fetch('/api/console/me/locale', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ locale: lang.value }),
+          credentials: 'same-origin',
+        });
+        if (!res.ok) throw new Error(res.statusText);
+        location.reload();
+      } catch (err) {
+        show(t('client.failed'), true);
+      }
+    });
+  }
+
+  // A new conversation to a customer, from their page: it goes out through the outbox.
+  const start = document.getElementById('start-conversation');
+  if (start) {
+    start.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const box = document.getElementById('start-text');
+      if (!box || !box.value.trim()) return show(t('client.writeFirst'), true);
+      try {
+        const data = await api('/api/console/customers/' + start.dataset.customer + '/conversations', { text: box.value });
+        location.href = '/console?view=mine&c=' + data.conversationId;
+      } catch (err) {
+        show(err.message, true);
+      }
+    });
+  }
 
   if (document.body.dataset.live === '1' && 'EventSource' in window) {
     let timer = null;

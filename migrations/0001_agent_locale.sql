@@ -1,0 +1,1 @@
+ALTER TABLE "agents" ADD COLUMN "locale" "locale" DEFAULT 'zh-Hans' NOT NULL;
