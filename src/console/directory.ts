@@ -153,8 +153,6 @@ export async function customerFile(db: Db, customerId: string) {
         createdAt: conversations.createdAt,
         lastMessageAt: conversations.lastMessageAt,
         resolutionCode: conversations.resolutionCode,
-        ticketNumber: sql<string | null>`(select ${handoffs.ticketNumber} from ${handoffs} where ${handoffs.conversationId} = ${conversations.id} order by ${handoffs.createdAt} desc limit 1)`,
-        messageCount: sql<number>`(select count(*)::int from ${messages} where ${messages.conversationId} = ${conversations.id} and ${messages.direction} <> 'internal')`,
       })
       .from(conversations)
       .where(eq(conversations.customerId, customerId))
@@ -182,11 +180,32 @@ export async function customerFile(db: Db, customerId: string) {
       .orderBy(desc(complaints.createdAt)),
   ]);
   const orderIds = orderRows.map((o) => o.order.id);
-  const couponRows = orderIds.length === 0 ? [] : await db.select().from(coupons).where(inArray(coupons.orderId, orderIds)).orderBy(asc(coupons.code));
+  const conversationIds = conversationRows.map((c) => c.id);
+  const [couponRows, ticketRows, countRows] = await Promise.all([
+    orderIds.length === 0 ? Promise.resolve([]) : db.select().from(coupons).where(inArray(coupons.orderId, orderIds)).orderBy(asc(coupons.code)),
+    conversationIds.length === 0
+      ? Promise.resolve([])
+      : db
+          .select({ conversationId: handoffs.conversationId, ticketNumber: handoffs.ticketNumber })
+          .from(handoffs)
+          .where(inArray(handoffs.conversationId, conversationIds))
+          .orderBy(desc(handoffs.createdAt)),
+    conversationIds.length === 0
+      ? Promise.resolve([])
+      : db
+          .select({ conversationId: messages.conversationId, n: sql<number>`count(*)::int` })
+          .from(messages)
+          .where(and(inArray(messages.conversationId, conversationIds), sql`${messages.direction} <> 'internal'`))
+          .groupBy(messages.conversationId),
+  ]);
   return {
     customer,
     channels,
-    conversations: conversationRows,
+    conversations: conversationRows.map((c) => ({
+      ...c,
+      ticketNumber: ticketRows.find((t) => t.conversationId === c.id)?.ticketNumber ?? null,
+      messageCount: Number(countRows.find((r) => r.conversationId === c.id)?.n ?? 0),
+    })),
     orders: orderRows.map((o) => ({ ...o, coupons: couponRows.filter((c) => c.orderId === o.order.id) })),
     refunds: refundRows,
     complaints: complaintRows,

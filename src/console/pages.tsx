@@ -807,7 +807,7 @@ function CustomerPage(props: { f: CustomerFile; d: DeskText }) {
           <table>
             {f.orders.map((o) => (
               <tr>
-                <td>{o.order.orderNumber}</td>
+                <td class="nowrap">{o.order.orderNumber}</td>
                 <td>
                   {o.dealTitle} · {o.merchantName}
                 </td>
@@ -1059,7 +1059,7 @@ export function consolePages(deps: ConsoleDeps): { console: Hono; admin: Hono } 
                 <div id="case-head">
                   <CaseHead detail={detail} actor={actor} agents={active} d={d} />
                 </div>
-                <div id="transcript">
+                <div id="transcript" tabindex={0} aria-label={d.t('transcript.label')}>
                   <Transcript detail={detail} d={d} />
                 </div>
                 <div id="composer">

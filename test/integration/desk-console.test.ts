@@ -66,6 +66,11 @@ describe.each(backends())("the agent's desk: search, customer page, language, on
     expect(res.body.complaints.map((c: { ticketNumber: string }) => c.ticketNumber)).toEqual([number]);
     expect(res.body.tickets.map((t: { ticketNumber: string }) => t.ticketNumber)).toEqual([number]);
     expect(res.body.cases.map((c: { id: string }) => c.id)).toContain(wang.handoff.conversationId);
+    const file = await call(service, 'GET', `/api/console/customers/${DEMO_SENIOR_CUSTOMER_ID}`, { token: agent.token });
+    const listed = file.body.conversations.find((c: { id: string }) => c.id === wang.handoff.conversationId);
+    expect(listed.ticketNumber).toBe(number);
+    expect(listed.messageCount).toBeGreaterThan(10);
+    expect(file.body.complaints.map((c: { complaint: { ticketNumber: string } }) => c.complaint.ticketNumber)).toEqual([number]);
     const html = (await page(`/console/search?q=${number}`, agent.token)).html;
     expect(html).toContain('投诉');
     expect(html).toContain('店家不让用券');

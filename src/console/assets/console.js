@@ -7,7 +7,7 @@
   } catch (e) {
     text = {};
   }
-  const t = (key) => text[key] || key;
+  const L = (key) => text[key] || key;
   const toast = document.getElementById('toast');
   function show(text, isError) {
     if (!toast) return;
@@ -27,7 +27,7 @@
     for (const el of document.querySelectorAll('[data-due]')) {
       const left = new Date(el.dataset.due).getTime() - now;
       const total = Number(el.dataset.span || 3600000);
-      el.textContent = (left >= 0 ? t('due.left') : t('due.overdue')).replace('{{time}}', fmt(left));
+      el.textContent = (left >= 0 ? L('due.left') : L('due.overdue')).replace('{{time}}', fmt(left));
       el.classList.toggle('over', left < 0);
       el.classList.toggle('soon', left >= 0 && left < total * 0.2);
     }
@@ -91,22 +91,22 @@
       }
       if (action === 'transfer' || action === 'reassign') {
         const sel = document.getElementById('transfer-to');
-        if (!sel || !sel.value) return show(t('client.pickAgent'), true);
+        if (!sel || !sel.value) return show(L('client.pickAgent'), true);
         body = { toAgentId: sel.value };
       }
       if (action === 'escalate') {
-        const note = prompt(t('client.escalateWhy'));
+        const note = prompt(L('client.escalateWhy'));
         if (!note) return;
         body = { note };
       }
       if (action === 'resolve') {
         const code = document.getElementById('resolution-code');
-        if (!code || !code.value) return show(t('client.pickCode'), true);
+        if (!code || !code.value) return show(L('client.pickCode'), true);
         body = { code: code.value };
       }
       if (action === 'reply' || action === 'note') {
         const box = document.getElementById('reply-text');
-        if (!box || !box.value.trim()) return show(t('client.writeFirst'), true);
+        if (!box || !box.value.trim()) return show(L('client.writeFirst'), true);
         body = { text: box.value };
       }
       btn.disabled = true;
@@ -121,7 +121,7 @@
         return;
       }
       if (action === 'reply' || action === 'note') document.getElementById('reply-text').value = '';
-      show(btn.dataset.done || t('client.done'));
+      show(btn.dataset.done || L('client.done'));
       await refresh();
     } catch (err) {
       show(err.message, true);
@@ -144,7 +144,7 @@
         if (!res.ok) throw new Error(res.statusText);
         location.reload();
       } catch (err) {
-        show(t('client.failed'), true);
+        show(L('client.failed'), true);
       }
     });
   }
@@ -155,7 +155,7 @@
     start.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       const box = document.getElementById('start-text');
-      if (!box || !box.value.trim()) return show(t('client.writeFirst'), true);
+      if (!box || !box.value.trim()) return show(L('client.writeFirst'), true);
       try {
         const data = await api('/api/console/customers/' + start.dataset.customer + '/conversations', { text: box.value });
         location.href = '/console?view=mine&c=' + data.conversationId;
