@@ -30,6 +30,7 @@ import { caseDetail, notificationsFor, queue, QueueView, searchCases, staff } fr
 import type { HandoffMessages } from './wording.js';
 import { customerFile, searchEverything, StartConversationRequest, startConversation } from './directory.js';
 import { agentLocale, LOCALE_COOKIE, setAgentLocale } from './i18n.js';
+import { createMacro, deleteMacro, listMacros, MacroInput, macrosForCase, updateMacro } from './macros.js';
 import { Locale } from '../core/message.js';
 
 export interface ConsoleDeps {
@@ -186,6 +187,30 @@ export function consoleApiRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     if (!q.success) throw validationError(q.error, 'q');
     const [cases, everything] = await Promise.all([searchCases(deps.db, q.data), searchEverything(deps.db, q.data)]);
     return c.json({ ...everything, q: q.data, cases });
+  });
+
+  app.get('/console/macros', staffOnly, async (c) => c.json({ macros: await listMacros(deps.db, c.get('actor')) }));
+  app.post('/console/macros', managersOnly, async (c) => {
+    const body = await parseJson(c, MacroInput);
+    return c.json(await createMacro(deps.db, c.get('actor'), body, now()), 201);
+  });
+  app.put('/console/macros/:id', managersOnly, async (c) => {
+    const body = await parseJson(c, MacroInput);
+    const id = z.uuid().safeParse(c.req.param('id'));
+    const row = id.success ? await updateMacro(deps.db, c.get('actor'), id.data, body, now()) : null;
+    if (!row) throw new AppError('not_found', 'No such canned reply');
+    return c.json(row);
+  });
+  app.delete('/console/macros/:id', managersOnly, async (c) => {
+    const id = z.uuid().safeParse(c.req.param('id'));
+    if (!id.success || !(await deleteMacro(deps.db, c.get('actor'), id.data, now()))) throw new AppError('not_found', 'No such canned reply');
+    return c.json({ ok: true });
+  });
+  app.get('/console/conversations/:id/macros', staffOnly, async (c) => {
+    const id = z.uuid().safeParse(c.req.param('id'));
+    const detail = id.success ? await caseDetail(deps.db, id.data, now()) : null;
+    if (!detail) throw new AppError('not_found', 'No such conversation');
+    return c.json({ macros: await macrosForCase(deps.db, c.get('actor'), detail) });
   });
 
   app.get('/console/customers/:id', staffOnly, async (c) => {

@@ -12,6 +12,7 @@ import { type AuthDeps, MANAGERS, type Role, sessionActor } from './auth.js';
 import { type Actor, ResolutionCode } from './cases.js';
 import { customerFile, type CustomerFile, searchEverything, type SearchResults } from './directory.js';
 import { agentLocale, anonymousLocale, type DeskText, deskText, LOCALE_COOKIE } from './i18n.js';
+import { listMacros, MACRO_VARIABLES, macrosForCase } from './macros.js';
 import { type AgentFigures, agentFigures, consoleMetrics, type Metrics, MetricsQuery, toCsv } from './metrics.js';
 import { caseDetail, type CaseDetail, type CaseRow, queue, QueueView, staff } from './queries.js';
 import type { ConsoleDeps } from './api-routes.js';
@@ -78,6 +79,11 @@ function Layout(props: {
               {manager && (
                 <a href="/console/dashboard" class={props.active === 'dashboard' ? 'on' : ''}>
                   {d.t('nav.dashboard')}
+                </a>
+              )}
+              {manager && (
+                <a href="/console/macros" class={props.active === 'macros' ? 'on' : ''}>
+                  {d.t('nav.macros')}
                 </a>
               )}
               {actor.role === 'admin' && <a href="/admin">{d.t('nav.admin')}</a>}
@@ -1039,6 +1045,7 @@ export function consolePages(deps: ConsoleDeps): { console: Hono; admin: Hono } 
     const selected = wanted.success ? wanted.data : rows[0]?.id;
     const detail = selected ? await caseDetail(deps.db, selected, deps.clock.now()) : null;
     const active = agentsList.filter((a) => a.active && a.role !== 'admin').map(({ id, name, role }) => ({ id, name, role }));
+    const cannedReplies = detail ? await macrosForCase(deps.db, actor, detail) : [];
     return c.html(
       <Layout
         title={d.t(`nav.${view}`)}
@@ -1063,6 +1070,14 @@ export function consolePages(deps: ConsoleDeps): { console: Hono; admin: Hono } 
                   <Transcript detail={detail} d={d} />
                 </div>
                 <div id="composer">
+                  {cannedReplies.length > 0 && (
+                    <select id="macro-pick" aria-label={d.t('composer.macro')}>
+                      <option value="">{d.t('composer.macro')}…</option>
+                      {cannedReplies.map((m) => (
+                        <option value={m.text}>{m.title}</option>
+                      ))}
+                    </select>
+                  )}
                   <textarea id="reply-text" aria-label={d.t('composer.label')} placeholder={d.t('composer.placeholder')} />
                   <div class="row">
                     <span class="muted">{d.t('composer.hint', { channel: word(d, 'channel', detail.case.channel) })}</span>
@@ -1134,6 +1149,57 @@ export function consolePages(deps: ConsoleDeps): { console: Hono; admin: Hono } 
     const [m, people] = await Promise.all([consoleMetrics(deps.db, period, now, deps.complaintThreshold), agentFigures(deps.db, period, now)]);
     return { m, people, period };
   };
+
+  page.get('/macros', async (c) => {
+    const me = await who(c, MANAGERS);
+    if (me instanceof Response) return me;
+    const { d } = me;
+    const rows = await listMacros(deps.db, me.actor);
+    return c.html(
+      <Layout title={d.t('macros.title')} actor={me.actor} d={d} active="macros">
+        <main class="page" id="macros">
+          <h1>{d.t('macros.title')}</h1>
+          <p class="muted">{d.t('macros.variables', { list: MACRO_VARIABLES.map((v) => `{{${v}}}`).join(' ') })}</p>
+          {rows.map((m) => (
+            <form class="panel macro" data-macro={m.id}>
+              <label>
+                {d.t('macros.name')} <input name="title" value={m.title} required />
+              </label>
+              {Locale.options.map((l) => (
+                <label>
+                  {d.t(`words.locale.${l}`)}
+                  <textarea name={l} required>
+                    {m.body[l]}
+                  </textarea>
+                </label>
+              ))}
+              <button class="primary" type="submit" data-done={d.t('macros.saved')}>
+                {d.t('macros.save')}
+              </button>{' '}
+              <button type="button" class="danger" data-delete-macro={m.id} data-done={d.t('macros.deleted')}>
+                {d.t('macros.delete')}
+              </button>
+            </form>
+          ))}
+          <form class="panel macro" data-macro="">
+            <h2>{d.t('macros.new')}</h2>
+            <label>
+              {d.t('macros.name')} <input name="title" required />
+            </label>
+            {Locale.options.map((l) => (
+              <label>
+                {d.t(`words.locale.${l}`)}
+                <textarea name={l} required />
+              </label>
+            ))}
+            <button class="primary" type="submit" data-done={d.t('macros.saved')}>
+              {d.t('macros.add')}
+            </button>
+          </form>
+        </main>
+      </Layout>,
+    );
+  });
 
   page.get('/dashboard', async (c) => {
     const me = await who(c, MANAGERS);

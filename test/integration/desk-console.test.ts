@@ -119,6 +119,28 @@ describe.each(backends())("the agent's desk: search, customer page, language, on
     expect(row.complaints).toBe(spa.merchant.complaintCount);
   });
 
+  it('canned replies: managers write them in three languages, agents get them filled in for the case', async () => {
+    const body = {
+      title: '投诉已联系商家',
+      body: {
+        'zh-Hans': '{{customer.name}}您好，关于订单 {{order.number}}（编号 {{ticket.number}}），我们已联系商家。',
+        'zh-Hant': '{{customer.name}}您好，關於訂單 {{order.number}}（編號 {{ticket.number}}），我們已聯絡商家。',
+        en: 'Hello {{customer.name}}, about order {{order.number}} ({{ticket.number}}): we contacted the shop.',
+      },
+    };
+    expect((await call(service, 'POST', '/api/console/macros', { token: agent.token, body })).status).toBe(403);
+    expect((await call(service, 'POST', '/api/console/macros', { token: manager.token, body: { title: 'x', body: { en: 'only one' } } })).status).toBe(422);
+    const created = await call(service, 'POST', '/api/console/macros', { token: manager.token, body });
+    expect(created.status).toBe(201);
+    const filled = await call(service, 'GET', `/api/console/conversations/${wang.handoff.conversationId}/macros`, { token: agent.token });
+    expect(filled.body.macros).toEqual([{ id: created.body.id, title: '投诉已联系商家', text: `王秀兰您好，关于订单 KF53738838（编号 ${wang.handoff.ticketNumber}），我们已联系商家。` }]);
+    const html = (await page(`/console?c=${wang.handoff.conversationId}`, agent.token)).html;
+    expect(html).toContain('id="macro-pick"');
+    expect((await page('/console/macros', manager.token)).html).toContain('投诉已联系商家');
+    expect((await call(service, 'DELETE', `/api/console/macros/${created.body.id}`, { token: manager.token })).status).toBe(200);
+    expect((await call(service, 'GET', '/api/console/macros', { token: agent.token })).body.macros).toEqual([]);
+  });
+
   it('exports every dashboard table as CSV', async () => {
     for (const table of ['overview', 'ages', 'merchants', 'agents']) {
       const res = await page(`/console/dashboard.csv?table=${table}`, manager.token);

@@ -55,7 +55,7 @@ describe.each(backends())('the summary is about the case on %s', (backend) => {
     } finally {
       await service.close();
     }
-  });
+  }, 180_000);
 
   it('LLM: the model is told the case, and the summary keeps its facts whatever the model writes', async () => {
     // A model that gets it wrong (names the latest order) must not be able to hide the case.
@@ -88,5 +88,5 @@ describe.each(backends())('the summary is about the case on %s', (backend) => {
     } finally {
       await service.close();
     }
-  });
+  }, 180_000);
 });

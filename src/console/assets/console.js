@@ -165,6 +165,45 @@
     });
   }
 
+  // Canned replies: the chosen one (already filled in for this case) goes into the reply box.
+  document.addEventListener('change', (ev) => {
+    const pick = ev.target.closest && ev.target.closest('#macro-pick');
+    if (!pick || !pick.value) return;
+    const box = document.getElementById('reply-text');
+    if (box) box.value = box.value ? box.value + '\n' + pick.value : pick.value;
+    pick.value = '';
+  });
+
+  // Managers' canned replies page: save, add and delete through the JSON API.
+  for (const form of document.querySelectorAll('form.macro')) {
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const body = { title: form.title.value, body: { 'zh-Hans': form['zh-Hans'].value, 'zh-Hant': form['zh-Hant'].value, en: form.en.value } };
+      const id = form.dataset.macro;
+      try {
+        const res = await fetch('/api/console/macros' + (id ? '/' + id : ''), {
+          method: id ? 'PUT' : 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+          credentials: 'same-origin',
+        });
+        const data = await res.json().catch(() => ({}));
+        if (!res.ok) throw new Error((data.error && data.error.message) || res.statusText);
+        show(form.querySelector('button[type=submit]').dataset.done || L('client.done'));
+        if (!id) location.reload();
+      } catch (err) {
+        show(err.message, true);
+      }
+    });
+  }
+  document.addEventListener('click', async (ev) => {
+    const del = ev.target.closest && ev.target.closest('button[data-delete-macro]');
+    if (!del) return;
+    const res = await fetch('/api/console/macros/' + del.dataset.deleteMacro, { method: 'DELETE', credentials: 'same-origin' });
+    if (res.ok) location.reload();
+    else show(L('client.failed'), true);
+  });
+
   if (document.body.dataset.live === '1' && 'EventSource' in window) {
     let timer = null;
     const es = new EventSource('/api/console/events');
