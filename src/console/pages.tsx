@@ -22,7 +22,7 @@ const CSS = readFileSync(join(import.meta.dirname, 'assets/console.css'), 'utf8'
 const JS = readFileSync(join(import.meta.dirname, 'assets/console.js'), 'utf8');
 
 /** Keys the browser script needs (toasts, countdowns, prompts), sent with each page. */
-const CLIENT_KEYS = ['due.left', 'due.overdue', 'client.pickAgent', 'client.pickCode', 'client.writeFirst', 'client.escalateWhy', 'client.done', 'client.failed'];
+const CLIENT_KEYS = ['units.hShort', 'units.mShort', 'units.sShort', 'due.left', 'due.overdue', 'client.pickAgent', 'client.pickCode', 'client.writeFirst', 'client.escalateWhy', 'client.done', 'client.failed'];
 
 function Ts(props: { at: Date | string | null; d: DeskText }) {
   if (props.at === null) return <span>—</span>;

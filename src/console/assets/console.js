@@ -20,7 +20,9 @@
     const m = Math.floor(Math.abs(ms) / 60000);
     const h = Math.floor(m / 60);
     const s = Math.floor((Math.abs(ms) % 60000) / 1000);
-    return h > 0 ? h + 'h ' + String(m % 60).padStart(2, '0') + 'm' : m + 'm ' + String(s).padStart(2, '0') + 's';
+    return h > 0
+      ? h + L('units.hShort') + ' ' + String(m % 60).padStart(2, '0') + L('units.mShort')
+      : m + L('units.mShort') + ' ' + String(s).padStart(2, '0') + L('units.sShort');
   }
   function tick() {
     const now = Date.now();
