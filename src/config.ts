@@ -69,6 +69,18 @@ const EnvSchema = z.object({
   TIMER_POLL_MS: z.coerce.number().int().positive().default(5000),
   /** The header a trusted reverse proxy puts the client address in (x-forwarded-for, x-real-ip, …); unset = the socket's peer. */
   TRUST_PROXY: optionalString.pipe(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name such as x-forwarded-for').optional()),
+  /** Time zone of the dates the console shows (an IANA name). */
+  CONSOLE_TIME_ZONE: z
+    .string()
+    .default('Asia/Shanghai')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'an IANA time zone such as Asia/Shanghai'),
 });
 
 /** Validated service configuration; the only place that reads process.env. */

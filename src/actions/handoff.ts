@@ -75,7 +75,12 @@ export interface HandoffSummarizer {
 export async function openHandoff(tx: Tx, input: HandoffInput, now: Date, policy: HandoffPolicy = DEFAULT_HANDOFF_POLICY): Promise<HandoffResult> {
   const firstResponseDueAt = new Date(now.getTime() + policy.firstResponseMs);
   const resolutionDueAt = new Date(now.getTime() + policy.resolutionMs);
-  const packet = await buildHandoffPacket(tx, input.conversationId);
+  const packet = await buildHandoffPacket(tx, input.conversationId, {
+    reason: input.reason,
+    slots: input.slots,
+    callbackPhone: input.callbackPhone ?? null,
+    asOf: now,
+  });
   const [conversation] = await tx
     .select({ locale: conversations.locale })
     .from(conversations)
@@ -118,7 +123,14 @@ export async function openHandoff(tx: Tx, input: HandoffInput, now: Date, policy
     });
   // The day's ticket counter is one row every handoff locks until its transaction commits: take the
   // number last, so concurrent handoffs wait on each other as briefly as possible.
-  const ticketNumber = await nextTicketNumber(tx, 'T', now);
+  // One number per case: a complaint's handoff carries the complaint's number, which the consumer
+  // was already told; a later handoff of the same conversation gets its own.
+  const complaintNumber = packet.focus?.kind === 'complaint' ? packet.focus.reference : null;
+  const taken =
+    complaintNumber === null
+      ? true
+      : (await tx.select({ id: handoffs.id }).from(handoffs).where(eq(handoffs.ticketNumber, complaintNumber)).limit(1)).length > 0;
+  const ticketNumber = complaintNumber !== null && !taken ? complaintNumber : await nextTicketNumber(tx, 'T', now);
   // The audit entry goes in the same statement as the handoff row.
   const audited = tx.$with('handoff_audit', { id: auditLog.id }).as(
     tx
@@ -163,7 +175,7 @@ export async function refineHandoffSummary(db: Db, handoffId: string, summarizer
     .where(eq(handoffs.id, handoffId))
     .limit(1);
   if (!row) return false;
-  const packet = await buildHandoffPacket(db, row.handoff.conversationId);
+  const packet = await buildHandoffPacket(db, row.handoff.conversationId, { ...row.handoff, asOf: row.handoff.createdAt });
   const better = await summarizer.summarize({
     packet,
     reason: row.handoff.reason,

@@ -28,6 +28,10 @@ import {
 import { consoleMetrics, MetricsQuery } from './metrics.js';
 import { caseDetail, notificationsFor, queue, QueueView, searchCases, staff } from './queries.js';
 import type { HandoffMessages } from './wording.js';
+import { customerFile, searchEverything, StartConversationRequest, startConversation } from './directory.js';
+import { agentLocale, LOCALE_COOKIE, setAgentLocale } from './i18n.js';
+import { createMacro, deleteMacro, listMacros, MacroInput, macrosForCase, updateMacro } from './macros.js';
+import { Locale } from '../core/message.js';
 
 export interface ConsoleDeps {
   db: Db;
@@ -45,6 +49,8 @@ export interface ConsoleDeps {
   kickOutbox(): void;
   /** The header a trusted reverse proxy puts the client address in (TRUST_PROXY), or null. */
   trustProxy?: string | null;
+  /** Time zone of the dates the console shows (CONSOLE_TIME_ZONE). */
+  timeZone: string;
 }
 
 const Text = z.string().trim().min(1).max(8000);
@@ -54,6 +60,7 @@ export const TransferRequest = z.object({ toAgentId: z.uuid(), note: Text.option
 export const ReassignRequest = z.object({ toAgentId: z.uuid() }).strict();
 export const EscalateRequest = z.object({ note: Text }).strict();
 export const ResolveRequest = z.object({ code: ResolutionCode, note: Text.optional() }).strict();
+export const LocaleRequest = z.object({ locale: Locale }).strict();
 export const RefundDecisionRequest = z.object({ decision: z.enum(['approve', 'deny']), reason: Text.optional() }).strict();
 
 
@@ -91,7 +98,15 @@ export function consoleApiRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     return c.json({ ok: true });
   });
 
-  app.get('/console/me', staffOnly, (c) => c.json({ agent: c.get('actor') }));
+  app.get('/console/me', staffOnly, async (c) => c.json({ agent: c.get('actor'), locale: await agentLocale(deps.db, c.get('actor').id) }));
+
+  // The console language is remembered on the agent row; the cookie carries it to the login page.
+  app.post('/console/me/locale', staffOnly, async (c) => {
+    const body = await parseJson(c, LocaleRequest);
+    await setAgentLocale(deps.db, c.get('actor').id, body.locale);
+    setCookie(c, LOCALE_COOKIE, body.locale, { path: '/console', sameSite: 'Lax', maxAge: 365 * 86_400, secure: deps.secureCookies });
+    return c.json({ locale: body.locale });
+  });
 
   app.get('/console/queue', staffOnly, async (c) => {
     const parsed = QueueView.safeParse(c.req.query('view') ?? 'waiting');
@@ -104,7 +119,7 @@ export function consoleApiRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
 
   app.get('/console/conversations/:id', staffOnly, async (c) => {
     const id = z.uuid().safeParse(c.req.param('id'));
-    const detail = id.success ? await caseDetail(deps.db, id.data) : null;
+    const detail = id.success ? await caseDetail(deps.db, id.data, now()) : null;
     if (!detail) throw new AppError('not_found', 'No such conversation');
     return c.json(detail);
   });
@@ -164,7 +179,50 @@ export function consoleApiRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
   app.get('/console/search', staffOnly, async (c) => {
     const q = z.string().max(100).safeParse(c.req.query('q') ?? '');
     if (!q.success) throw validationError(q.error, 'q');
-    return c.json({ q: q.data, cases: await searchCases(deps.db, q.data) });
+    const [cases, everything] = await Promise.all([searchCases(deps.db, q.data), searchEverything(deps.db, q.data)]);
+    return c.json({ ...everything, q: q.data, cases });
+  });
+
+  app.get('/console/macros', staffOnly, async (c) => c.json({ macros: await listMacros(deps.db, c.get('actor')) }));
+  app.post('/console/macros', managersOnly, async (c) => {
+    const body = await parseJson(c, MacroInput);
+    return c.json(await createMacro(deps.db, c.get('actor'), body, now()), 201);
+  });
+  app.put('/console/macros/:id', managersOnly, async (c) => {
+    const body = await parseJson(c, MacroInput);
+    const id = z.uuid().safeParse(c.req.param('id'));
+    const row = id.success ? await updateMacro(deps.db, c.get('actor'), id.data, body, now()) : null;
+    if (!row) throw new AppError('not_found', 'No such canned reply');
+    return c.json(row);
+  });
+  app.delete('/console/macros/:id', managersOnly, async (c) => {
+    const id = z.uuid().safeParse(c.req.param('id'));
+    if (!id.success || !(await deleteMacro(deps.db, c.get('actor'), id.data, now()))) throw new AppError('not_found', 'No such canned reply');
+    return c.json({ ok: true });
+  });
+  app.get('/console/conversations/:id/macros', staffOnly, async (c) => {
+    const id = z.uuid().safeParse(c.req.param('id'));
+    const detail = id.success ? await caseDetail(deps.db, id.data, now()) : null;
+    if (!detail) throw new AppError('not_found', 'No such conversation');
+    return c.json({ macros: await macrosForCase(deps.db, c.get('actor'), detail) });
+  });
+
+  app.get('/console/customers/:id', staffOnly, async (c) => {
+    const id = z.uuid().safeParse(c.req.param('id'));
+    const file = id.success ? await customerFile(deps.db, id.data) : null;
+    if (!file) throw new AppError('not_found', 'No such customer');
+    return c.json(file);
+  });
+
+  app.post('/console/customers/:id/conversations', staffOnly, async (c) => {
+    const body = await parseJson(c, StartConversationRequest);
+    const id = z.uuid().safeParse(c.req.param('id'));
+    if (!id.success) throw new AppError('not_found', 'No such customer');
+    const started = await startConversation(deps.db, c.get('actor'), id.data, body.text, now());
+    if (!started.ok) throw new AppError(started.code, started.message, started.conversationId ? { conversationId: started.conversationId } : undefined);
+    deps.kickOutbox();
+    await deps.hub.publish({ type: 'conversation', conversationId: started.conversationId });
+    return c.json({ conversationId: started.conversationId, channel: started.channel }, 201);
   });
 
   app.get('/console/notifications', staffOnly, async (c) => c.json({ notifications: await notificationsFor(deps.db, c.get('actor')) }));

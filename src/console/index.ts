@@ -46,6 +46,7 @@ export function createConsole(deps: {
     refundGateway: deps.refundGateway,
     kickOutbox: deps.kickOutbox,
     trustProxy: config.TRUST_PROXY ?? null,
+    timeZone: config.CONSOLE_TIME_ZONE,
   };
   const pages = consolePages(consoleDeps);
   const timers = new TimerWorker({

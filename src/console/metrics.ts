@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Db, rowsOf } from '../db/client.js';
+import { merchantComplaintStats } from '../db/complaint-stats.js';
 
 /** `GET /api/console/metrics?from=&to=` query; the period defaults to the last 30 days. */
 export const MetricsQuery = z.object({ from: z.iso.datetime({ offset: true }).optional(), to: z.iso.datetime({ offset: true }).optional() });
@@ -25,7 +26,6 @@ const Totals = z.object({
 });
 
 const AgeRow = z.object({ bucket: z.string(), n: num });
-const MerchantRow = z.object({ id: z.string(), name: z.string(), status: z.string(), complaints: num, orders: num });
 
 export interface Metrics {
   from: string;
@@ -91,15 +91,7 @@ export async function consoleMetrics(db: Db, period: { from: Date; to: Date }, n
         group by 1`),
     ),
   );
-  const merchantRows = z.array(MerchantRow).parse(
-    rowsOf<unknown>(
-      await db.execute(sql`
-        select m.id::text as id, m.name, m.status::text as status,
-          (select count(*) from complaints c where c.merchant_id = m.id and c.created_at >= ${from}::timestamptz and c.created_at < ${to}::timestamptz) as complaints,
-          (select count(*) from orders o join deals d on d.id = o.deal_id where d.merchant_id = m.id and o.created_at < ${to}::timestamptz) as orders
-        from merchants m`),
-    ),
-  );
+  const merchantRows = await merchantComplaintStats(db, period);
   const bucketOrder = ['under 1 h', '1–4 h', '4–24 h', 'over 24 h'];
   return {
     from,
@@ -123,11 +115,80 @@ export async function consoleMetrics(db: Db, period: { from: Date; to: Date }, n
     satisfaction: { average: t.csat_avg, answers: t.csat_n },
     openByAge: bucketOrder.map((bucket) => ({ bucket, count: ages.find((a) => a.bucket === bucket)?.n ?? 0 })),
     merchants: merchantRows
-      .map((m) => {
-        const rate = ratio(m.complaints, m.orders);
-        return { ...m, rate, overThreshold: rate !== null && rate > threshold };
-      })
+      .map((m) => ({ ...m, overThreshold: m.rate !== null && m.rate > threshold }))
       .sort((a, b) => (b.rate ?? -1) - (a.rate ?? -1) || b.complaints - a.complaints),
     complaintThreshold: threshold,
   };
+}
+
+const AgentRow = z.object({
+  id: z.string(),
+  name: z.string(),
+  cases: num,
+  resolved: num,
+  first_avg_min: nullableNum,
+  res_avg_h: nullableNum,
+  sla_met: num,
+  sla_due: num,
+  csat_avg: nullableNum,
+  csat_n: num,
+});
+
+export interface AgentFigures {
+  id: string;
+  name: string;
+  /** Cases handed off in the period that this person owns or owned. */
+  cases: number;
+  resolved: number;
+  firstResponseMinutes: number | null;
+  resolutionHours: number | null;
+  /** Share of their cases with a due first reply answered in time. */
+  slaFirstResponse: number | null;
+  satisfaction: number | null;
+  satisfactionAnswers: number;
+}
+
+/** Per-person figures over cases handed off in [from, to), by the case's owner. */
+export async function agentFigures(db: Db, period: { from: Date; to: Date }, now: Date): Promise<AgentFigures[]> {
+  const from = period.from.toISOString();
+  const to = period.to.toISOString();
+  const at = now.toISOString();
+  const rows = z.array(AgentRow).parse(
+    rowsOf<unknown>(
+      await db.execute(sql`
+        select a.id::text as id, a.name,
+          count(c.id) as cases,
+          count(c.resolved_at) as resolved,
+          avg(extract(epoch from c.first_human_reply_at - c.handoff_at)) / 60 as first_avg_min,
+          avg(extract(epoch from c.resolved_at - c.handoff_at)) / 3600 as res_avg_h,
+          count(*) filter (where c.first_human_reply_at is not null and c.first_human_reply_at <= c.first_response_due_at) as sla_met,
+          count(*) filter (where c.first_human_reply_at is not null or c.first_response_due_at <= ${at}::timestamptz) as sla_due,
+          avg(c.satisfaction) as csat_avg,
+          count(c.satisfaction) as csat_n
+        from agents a
+        join conversations c on c.owner_agent_id = a.id and c.handoff_at >= ${from}::timestamptz and c.handoff_at < ${to}::timestamptz
+        group by a.id, a.name
+        order by a.name`),
+    ),
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    cases: r.cases,
+    resolved: r.resolved,
+    firstResponseMinutes: r.first_avg_min,
+    resolutionHours: r.res_avg_h,
+    slaFirstResponse: ratio(r.sla_met, r.sla_due),
+    satisfaction: r.csat_avg,
+    satisfactionAnswers: r.csat_n,
+  }));
+}
+
+/** One dashboard table as CSV (RFC 4180, UTF-8 with a BOM so spreadsheet programs read Chinese). */
+export function toCsv(header: readonly string[], rows: readonly (readonly (string | number | null)[])[]): string {
+  const cell = (v: string | number | null) => {
+    const text = v === null ? '' : String(v);
+    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  return `\uFEFF${[header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n')}\r\n`;
 }

@@ -3,7 +3,7 @@ import { type AnyPgColumn, alias } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import { buildHandoffPacket, type HandoffPacket } from '../actions/handoff-context.js';
 import type { Db } from '../db/client.js';
-import { agents, conversations, coupons, customers, handoffs, messages, notifications, orders, refunds } from '../db/schema.js';
+import { agents, complaints, conversations, coupons, customers, handoffs, messages, notifications, orders, refunds } from '../db/schema.js';
 import type { Actor } from './cases.js';
 
 export const QueueView = z.enum(['waiting', 'mine', 'escalated']);
@@ -73,11 +73,26 @@ export async function queue(db: Db, actor: Actor, view: QueueView, limit = 200):
     .limit(limit);
 }
 
-/** One case with its transcript (internal notes included) and the live order-context packet. */
-export async function caseDetail(db: Db, conversationId: string) {
+/** One case with its transcript (internal notes included) and the live order-context packet, as of `now`. */
+export async function caseDetail(db: Db, conversationId: string, now: Date = new Date()) {
   const [row] = await caseQuery(db).where(eq(conversations.id, conversationId)).limit(1);
   if (!row) return null;
-  const [transcript, handoffRows, packet, reviewRefunds] = await Promise.all([
+  const handoffRows = await db
+    .select({
+      id: handoffs.id,
+      ticketNumber: handoffs.ticketNumber,
+      reason: handoffs.reason,
+      priority: handoffs.priority,
+      slots: handoffs.slots,
+      summary: handoffs.summary,
+      callbackPhone: handoffs.callbackPhone,
+      createdAt: handoffs.createdAt,
+    })
+    .from(handoffs)
+    .where(eq(handoffs.conversationId, conversationId))
+    .orderBy(desc(handoffs.createdAt));
+  const latest = handoffRows[0] ?? null;
+  const [transcript, packet, reviewRefunds] = await Promise.all([
     db
       .select({
         id: messages.id,
@@ -94,21 +109,7 @@ export async function caseDetail(db: Db, conversationId: string) {
       .where(eq(messages.conversationId, conversationId))
       .orderBy(asc(messages.seq))
       .limit(500),
-    db
-      .select({
-        id: handoffs.id,
-        ticketNumber: handoffs.ticketNumber,
-        reason: handoffs.reason,
-        priority: handoffs.priority,
-        slots: handoffs.slots,
-        summary: handoffs.summary,
-        callbackPhone: handoffs.callbackPhone,
-        createdAt: handoffs.createdAt,
-      })
-      .from(handoffs)
-      .where(eq(handoffs.conversationId, conversationId))
-      .orderBy(desc(handoffs.createdAt)),
-    buildHandoffPacket(db, conversationId),
+    buildHandoffPacket(db, conversationId, latest ? { reason: latest.reason, slots: latest.slots, callbackPhone: latest.callbackPhone, asOf: now } : { reason: 'flow', slots: {}, asOf: now }),
     db
       .select({ id: refunds.id, amountCents: refunds.amountCents, policy: refunds.policy, reason: refunds.reason, couponCode: coupons.code, createdAt: refunds.createdAt })
       .from(refunds)
@@ -116,12 +117,12 @@ export async function caseDetail(db: Db, conversationId: string) {
       .where(and(eq(refunds.customerId, row.customerId), eq(refunds.status, 'pending_review')))
       .orderBy(asc(refunds.createdAt)),
   ]);
-  return { case: row, handoff: handoffRows[0] ?? null, handoffs: handoffRows, transcript, packet: packet satisfies HandoffPacket, refundsUnderReview: reviewRefunds };
+  return { case: row, handoff: latest, handoffs: handoffRows, transcript, packet: packet satisfies HandoffPacket, refundsUnderReview: reviewRefunds };
 }
 
 export type CaseDetail = NonNullable<Awaited<ReturnType<typeof caseDetail>>>;
 
-/** Finds cases by phone, order number, coupon code, customer name or ticket number. */
+/** Finds handed-off cases by phone, order number, coupon code, customer name, ticket or complaint number. */
 export async function searchCases(db: Db, q: string, limit = 30): Promise<CaseRow[]> {
   const term = q.trim();
   if (term.length < 2) return [];
@@ -136,7 +137,8 @@ export async function searchCases(db: Db, q: string, limit = 30): Promise<CaseRo
     .from(coupons)
     .innerJoin(orders, eq(orders.id, coupons.orderId))
     .where(eq(coupons.code, term));
-  const byTicket = db.select({ id: handoffs.conversationId }).from(handoffs).where(eq(handoffs.ticketNumber, term));
+  const byTicket = db.select({ id: handoffs.conversationId }).from(handoffs).where(eq(handoffs.ticketNumber, term.toUpperCase()));
+  const byComplaint = db.select({ id: complaints.conversationId }).from(complaints).where(eq(complaints.ticketNumber, term.toUpperCase()));
   return caseQuery(db)
     .where(
       and(
@@ -146,6 +148,7 @@ export async function searchCases(db: Db, q: string, limit = 30): Promise<CaseRo
           inArray(conversations.customerId, byOrder),
           inArray(conversations.customerId, byCoupon),
           inArray(conversations.id, byTicket),
+          inArray(conversations.id, byComplaint),
         ),
       ),
     )

@@ -204,9 +204,28 @@ export const agents = pgTable(
     role: agentRole('role').notNull(),
     passwordHash: text('password_hash').notNull(),
     active: boolean('active').notNull().default(true),
+    /** The console language this person chose (remembered across logins). */
+    locale: locale('locale').notNull().default('zh-Hans'),
+    /** The team whose canned replies this person uses. */
+    team: text('team').notNull().default('support'),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('agents_email_uq').on(t.email)],
+);
+
+/** Canned replies of a team, in every locale, with `{{customer.name}}`-style variables from the case. */
+export const macros = pgTable(
+  'macros',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    team: text('team').notNull().default('support'),
+    title: text('title').notNull(),
+    body: jsonb('body').$type<{ 'zh-Hans': string; 'zh-Hant': string; en: string }>().notNull(),
+    createdByAgentId: uuid('created_by_agent_id').references(() => agents.id),
+    createdAt: createdAt(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('macros_team_idx').on(t.team, t.title)],
 );
 
 /** Console login sessions; the cookie/bearer value is stored only as a SHA-256 hash. */

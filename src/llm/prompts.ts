@@ -11,7 +11,7 @@ export type PromptName = z.infer<typeof PromptName>;
 /** The variables the code supplies to each prompt. */
 export const PROMPT_VARIABLES = {
   classify: ['intents', 'complaint_categories', 'step', 'recent_turns', 'message'],
-  summarize: ['output_language', 'reason', 'slots', 'orders', 'transcript', 'rule_summary'],
+  summarize: ['output_language', 'reason', 'case', 'slots', 'orders', 'transcript', 'rule_summary'],
 } as const satisfies Record<PromptName, readonly string[]>;
 
 export const PromptFrontMatter = z.object({

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { caseLines, ownWords } from '../actions/handoff-context.js';
 import type { HandoffSummarizer } from '../actions/handoff.js';
 import { maskForLlm } from '../core/mask.js';
 import { dataJson } from './llm-classifier.js';
@@ -31,8 +32,11 @@ const TRANSCRIPT_TURNS = 20;
 const TURN_CHARS = 300;
 
 /**
- * The LLM handoff summary (3–4 labelled lines: wants, done, open, an optional note). Returns null
- * when the call fails or the answer is unusable, so the rule-based summary stays.
+ * The LLM handoff summary (3–4 labelled lines: wants, done, open, an optional note). For a
+ * complaint, refund review, callback or "not understood" the summary leads with the case's facts
+ * as the rules state them (order, merchant, the consumer's own words): the model writes prose,
+ * it never decides which order the case is about. Returns null when the call fails or the answer
+ * is unusable, so the rule-based summary stays.
  */
 export function createLlmSummarizer(deps: LlmCallDeps & { prompt: PromptTemplate; labels: SummaryLabels }): HandoffSummarizer {
   return {
@@ -40,6 +44,7 @@ export function createLlmSummarizer(deps: LlmCallDeps & { prompt: PromptTemplate
       const { system, user } = renderPrompt(deps.prompt, {
         output_language: deps.labels.language[locale],
         reason: dataJson(reason),
+        case: dataJson(maskDeep({ ...(packet.focus ?? { kind: 'general' }), lastTypedByConsumer: ownWords(packet.transcript).at(-1)?.text ?? null })),
         slots: dataJson(maskDeep(slots)),
         orders: dataJson(
           packet.orders.slice(0, 3).map((o) => ({
@@ -59,7 +64,8 @@ export function createLlmSummarizer(deps: LlmCallDeps & { prompt: PromptTemplate
       const result = await callStructured(deps, { task: 'summarize', schemaName: 'handoff_summary', schema: LlmSummaryAnswer, system, user });
       if (!result.ok) return null;
       const line = (key: 'wants' | 'done' | 'open' | 'note', text: string) => `${deps.labels[key][locale]}${oneLine(text)}`;
-      const lines = [line('wants', result.value.wants), line('done', result.value.done), line('open', result.value.open)];
+      const facts = packet.focus && packet.focus.kind !== 'general' ? caseLines(packet, locale) : [];
+      const lines = [...facts, line('wants', result.value.wants), line('done', result.value.done), line('open', result.value.open)];
       if (result.value.note) lines.push(line('note', result.value.note));
       return lines.join('\n');
     },

@@ -49,7 +49,7 @@ describe.skipIf(SKIP)('accessibility of the pages (axe-core, WCAG 2.1 A/AA)', ()
     await page.fill('input[name=password]', 'kefu-demo');
     await page.click('button[type=submit]');
     await page.waitForURL(/\/console(\/|$|\?)/);
-    await page.locator('button:has-text("Log out")').waitFor();
+    await page.locator('button:has-text("退出登录")').waitFor();
     expect(await axeViolations(page)).toEqual([]);
   });
 

@@ -45,10 +45,10 @@ describe.skipIf(SKIP)('agent console in Chromium, with the consumer in the web c
     await agent.waitForURL(/\/console\/login/);
     await agent.fill('#email', 'agent1@kefu.demo');
     await agent.fill('#password', 'wrong-password');
-    await agent.getByRole('button', { name: 'Log in' }).click();
-    await expect.poll(() => agent.locator('#login-error').textContent()).toMatch(/wrong/i);
+    await agent.getByRole('button', { name: '登录' }).click();
+    await expect.poll(() => agent.locator('#login-error').textContent()).toContain('登录失败');
     await agent.fill('#password', DEMO_PASSWORD);
-    await agent.getByRole('button', { name: 'Log in' }).click();
+    await agent.getByRole('button', { name: '登录' }).click();
     await agent.waitForURL(`${base}/console`);
 
     expect(await agent.locator('#queue').textContent()).not.toContain('王秀兰');
@@ -87,22 +87,22 @@ describe.skipIf(SKIP)('agent console in Chromium, with the consumer in the web c
     await agent.waitForURL(new RegExp(`c=${conversation!.id}`));
     // The order context sits beside the transcript.
     await expect.poll(() => agent.locator('#packet').textContent()).toContain(order!.orderNumber);
-    expect(await agent.locator('#packet').textContent()).toContain('first-time user');
+    expect(await agent.locator('#packet').textContent()).toContain('首次使用');
     expect(await agent.locator('#transcript').textContent()).toContain('我要找人工客服');
 
-    await agent.getByRole('button', { name: 'Claim' }).click();
-    await expect.poll(() => agent.locator('#case-head').textContent(), { timeout: 10_000 }).toContain('owner 李明');
+    await agent.getByRole('button', { name: '认领' }).click();
+    await expect.poll(() => agent.locator('#case-head').textContent(), { timeout: 10_000 }).toContain('负责人 李明');
     mkdirSync(SHOTS, { recursive: true });
     await agent.screenshot({ path: join(SHOTS, 'console-case.png') });
 
     const reply = '王阿姨您好，我是客服李明。您的订单我看到了，马上帮您处理。';
     await agent.fill('#reply-text', reply);
-    await agent.getByRole('button', { name: 'Send reply' }).click();
+    await agent.getByRole('button', { name: '发送回复' }).click();
     await expect.poll(() => consumer.locator('#messages > li.agent').last().textContent(), { timeout: 15_000 }).toContain(reply);
 
     await expect.poll(() => agent.locator('#transcript').textContent(), { timeout: 10_000 }).toContain(reply);
     await agent.selectOption('#resolution-code', 'explained');
-    await agent.getByRole('button', { name: 'Resolve' }).click();
+    await agent.getByRole('button', { name: '标记解决' }).click();
     await expect
       .poll(() => consumer.locator('#messages > li').last().textContent(), { timeout: 15_000 })
       .toContain(wording.satisfaction.question['zh-Hans']);
@@ -120,10 +120,10 @@ describe.skipIf(SKIP)('agent console in Chromium, with the consumer in the web c
     await manager.goto(`${base}/console/login`);
     await manager.fill('#email', 'manager@kefu.demo');
     await manager.fill('#password', DEMO_PASSWORD);
-    await manager.getByRole('button', { name: 'Log in' }).click();
+    await manager.getByRole('button', { name: '登录' }).click();
     await manager.waitForURL(`${base}/console`);
     await manager.goto(`${base}/console/dashboard`);
-    expect(await manager.locator('.tiles').textContent()).toContain('First reply within SLA');
+    expect(await manager.locator('.tiles').textContent()).toContain('按时首次回复');
     await manager.screenshot({ path: join(SHOTS, 'console-dashboard.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });

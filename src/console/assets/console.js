@@ -1,5 +1,13 @@
 // The console's little bit of client code: countdowns, actions through the JSON API, live refresh.
 (function () {
+  // Wording comes from the server in the agent's language (locales/<locale>/console.yaml).
+  let text = {};
+  try {
+    text = JSON.parse(document.getElementById('console-text').textContent || '{}');
+  } catch (e) {
+    text = {};
+  }
+  const L = (key) => text[key] || key;
   const toast = document.getElementById('toast');
   function show(text, isError) {
     if (!toast) return;
@@ -12,19 +20,20 @@
     const m = Math.floor(Math.abs(ms) / 60000);
     const h = Math.floor(m / 60);
     const s = Math.floor((Math.abs(ms) % 60000) / 1000);
-    return h > 0 ? h + 'h ' + String(m % 60).padStart(2, '0') + 'm' : m + 'm ' + String(s).padStart(2, '0') + 's';
+    return h > 0
+      ? h + L('units.hShort') + ' ' + String(m % 60).padStart(2, '0') + L('units.mShort')
+      : m + L('units.mShort') + ' ' + String(s).padStart(2, '0') + L('units.sShort');
   }
   function tick() {
     const now = Date.now();
     for (const el of document.querySelectorAll('[data-due]')) {
       const left = new Date(el.dataset.due).getTime() - now;
       const total = Number(el.dataset.span || 3600000);
-      el.textContent = left >= 0 ? fmt(left) + ' left' : 'overdue ' + fmt(left);
+      el.textContent = (left >= 0 ? L('due.left') : L('due.overdue')).replace('{{time}}', fmt(left));
       el.classList.toggle('over', left < 0);
       el.classList.toggle('soon', left >= 0 && left < total * 0.2);
     }
   }
-  for (const el of document.querySelectorAll('[data-ts]')) el.textContent = new Date(el.dataset.ts).toLocaleString();
   tick();
   setInterval(tick, 1000);
 
@@ -59,7 +68,6 @@
           if (el && value) el.value = value;
         }
       }
-      for (const el of document.querySelectorAll('[data-ts]')) el.textContent = new Date(el.dataset.ts).toLocaleString();
       const t = document.getElementById('transcript');
       if (t) t.scrollTop = t.scrollHeight;
       tick();
@@ -85,22 +93,22 @@
       }
       if (action === 'transfer' || action === 'reassign') {
         const sel = document.getElementById('transfer-to');
-        if (!sel || !sel.value) return show('Pick an agent first', true);
+        if (!sel || !sel.value) return show(L('client.pickAgent'), true);
         body = { toAgentId: sel.value };
       }
       if (action === 'escalate') {
-        const note = prompt('Why escalate? (internal note for the manager)');
+        const note = prompt(L('client.escalateWhy'));
         if (!note) return;
         body = { note };
       }
       if (action === 'resolve') {
         const code = document.getElementById('resolution-code');
-        if (!code || !code.value) return show('Pick a resolution code first', true);
+        if (!code || !code.value) return show(L('client.pickCode'), true);
         body = { code: code.value };
       }
       if (action === 'reply' || action === 'note') {
         const box = document.getElementById('reply-text');
-        if (!box || !box.value.trim()) return show('Write something first', true);
+        if (!box || !box.value.trim()) return show(L('client.writeFirst'), true);
         body = { text: box.value };
       }
       btn.disabled = true;
@@ -115,13 +123,87 @@
         return;
       }
       if (action === 'reply' || action === 'note') document.getElementById('reply-text').value = '';
-      show(btn.dataset.done || 'Done');
+      show(btn.dataset.done || L('client.done'));
       await refresh();
     } catch (err) {
       show(err.message, true);
     } finally {
       btn.disabled = false;
     }
+  });
+
+  // The language menu: remembered on the agent's account, then the page is shown again in it.
+  const lang = document.getElementById('locale-switch');
+  if (lang) {
+    lang.addEventListener('change', async () => {
+      try {
+        const res = await fetch('/api/console/me/locale', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ locale: lang.value }),
+          credentials: 'same-origin',
+        });
+        if (!res.ok) throw new Error(res.statusText);
+        location.reload();
+      } catch (err) {
+        show(L('client.failed'), true);
+      }
+    });
+  }
+
+  // A new conversation to a customer, from their page: it goes out through the outbox.
+  const start = document.getElementById('start-conversation');
+  if (start) {
+    start.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const box = document.getElementById('start-text');
+      if (!box || !box.value.trim()) return show(L('client.writeFirst'), true);
+      try {
+        const data = await api('/api/console/customers/' + start.dataset.customer + '/conversations', { text: box.value });
+        location.href = '/console?view=mine&c=' + data.conversationId;
+      } catch (err) {
+        show(err.message, true);
+      }
+    });
+  }
+
+  // Canned replies: the chosen one (already filled in for this case) goes into the reply box.
+  document.addEventListener('change', (ev) => {
+    const pick = ev.target.closest && ev.target.closest('#macro-pick');
+    if (!pick || !pick.value) return;
+    const box = document.getElementById('reply-text');
+    if (box) box.value = box.value ? box.value + '\n' + pick.value : pick.value;
+    pick.value = '';
+  });
+
+  // Managers' canned replies page: save, add and delete through the JSON API.
+  for (const form of document.querySelectorAll('form.macro')) {
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const body = { title: form.title.value, body: { 'zh-Hans': form['zh-Hans'].value, 'zh-Hant': form['zh-Hant'].value, en: form.en.value } };
+      const id = form.dataset.macro;
+      try {
+        const res = await fetch('/api/console/macros' + (id ? '/' + id : ''), {
+          method: id ? 'PUT' : 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+          credentials: 'same-origin',
+        });
+        const data = await res.json().catch(() => ({}));
+        if (!res.ok) throw new Error((data.error && data.error.message) || res.statusText);
+        show(form.querySelector('button[type=submit]').dataset.done || L('client.done'));
+        if (!id) location.reload();
+      } catch (err) {
+        show(err.message, true);
+      }
+    });
+  }
+  document.addEventListener('click', async (ev) => {
+    const del = ev.target.closest && ev.target.closest('button[data-delete-macro]');
+    if (!del) return;
+    const res = await fetch('/api/console/macros/' + del.dataset.deleteMacro, { method: 'DELETE', credentials: 'same-origin' });
+    if (res.ok) location.reload();
+    else show(L('client.failed'), true);
   });
 
   if (document.body.dataset.live === '1' && 'EventSource' in window) {
