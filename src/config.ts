@@ -67,6 +67,8 @@ const EnvSchema = z.object({
   /** Complaints per order above which the dashboard highlights a merchant. */
   COMPLAINT_RATE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.05),
   TIMER_POLL_MS: z.coerce.number().int().positive().default(5000),
+  /** Platform studio: a draft's author may not publish it (someone else must). */
+  STUDIO_FOUR_EYES: bool.default(false),
 });
 
 /** Validated service configuration; the only place that reads process.env. */

@@ -31,6 +31,11 @@ import { createThreadMatcher } from './inbox/thread-matcher.js';
 import { createTelegramAdapter } from '../channels/telegram/index.js';
 import { createTelegramIntake, type TelegramIntake, telegramRoutes } from './http/telegram-routes.js';
 import { linkIdentityByPhone, setIdentityReachable } from './inbox/link-identity.js';
+import { loadLexicon } from './intent/lexicon.js';
+import { createRulesClassifier } from './intent/rules-classifier.js';
+import { Studio, SwappableClassifier } from './studio/studio.js';
+import { dryRunActions } from './studio/sandbox.js';
+import { studioMounts } from './admin/studio-mounts.js';
 
 export { FLOWS_DIR } from './paths.js';
 import { FLOWS_DIR } from './paths.js';
@@ -58,6 +63,8 @@ export interface Service {
   readonly processor: Processor;
   readonly outbox: OutboxWorker;
   readonly hub: LiveHub;
+  /** The platform studio (versions, publish, simulator). */
+  readonly studio: Studio;
   readonly seeded: boolean;
   /** The channel adapters in use (tests reach the email adapter's SMTP port through this). */
   readonly adapters: Partial<Record<ChannelKind, ChannelAdapter>>;
@@ -91,11 +98,23 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     // The bot: the flow engine over flows/*.yaml, the domain actions and intent detection.
     const flowLibrary = new FlowLibrary(loadFlows(FLOWS_DIR));
     await saveFlowVersions(db, flowLibrary.all(), clock.now());
+    // The platform studio: versions published in the database override the files, live on every instance.
+    const rules = new SwappableClassifier(createRulesClassifier(loadLexicon()));
+    const studio = new Studio({
+      database,
+      clock,
+      logger,
+      actions: dryRunActions(createActionDeps(config, logger)),
+      library: flowLibrary,
+      rules,
+      fourEyes: config.STUDIO_FOUR_EYES,
+    });
+    await studio.start();
     const responder =
       options.responder ??
       createFlowResponder({
         library: flowLibrary,
-        classifier: options.classifier ?? createClassifier(config, logger, clock === systemClock ? {} : { clock }),
+        classifier: options.classifier ?? createClassifier(config, logger, clock === systemClock ? { rules } : { clock, rules }),
         actions: createActionRegistry(createActionDeps(config, logger)),
         logger,
         handoffPolicy: handoffPolicyFromConfig(config),
@@ -188,6 +207,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     // Feature routes (channels' webhooks, console, admin) are added here.
     const mounts: { path: string; app: Hono<any> }[] = [];
     mounts.push(...humans.mounts);
+    mounts.push(...studioMounts({ studio, db, clock, sessionTtlMs: config.SESSION_TTL_HOURS * 3600_000 }));
     if (email) mounts.push({ path: '/api/email', app: emailRoutes({ secret: config.EMAIL_WEBHOOK_SECRET, ingest: (raw) => email.ingest(raw) }) });
     if (telegram) {
       telegramIntake = createTelegramIntake({
@@ -222,6 +242,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       processor,
       outbox,
       hub,
+      studio,
       seeded,
       adapters,
       receive,
@@ -266,6 +287,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         await processor.idle();
         await humans.timers.stop();
         await outbox.stop();
+        await studio.stop();
         await hub.close();
         if (ownsDatabase) await database.close();
       },
