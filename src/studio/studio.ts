@@ -401,6 +401,11 @@ export class Studio {
     return { before: scoreLexicon(before, examples), after: scoreLexicon(after, examples) };
   }
 
+  /** The version of a flow new conversations start on, on this instance. */
+  liveFlow(flowId: string) {
+    return this.deps.library.current(flowId);
+  }
+
   /** The global settings in force on this instance (the not-understood list reads their wording). */
   liveGlobals() {
     return this.deps.library.globals;
