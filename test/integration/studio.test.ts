@@ -169,4 +169,46 @@ describe.each(backends())('platform studio on %s', (backend) => {
     expect([409, 422]).toContain(asked.status);
     await call(service, 'DELETE', '/api/admin/studio/draft?id=flows/intents.yaml', { token: editor });
   });
+
+  it('lists what the bot did not understand, masked and grouped, and lets an editor label it or add a phrase', async () => {
+    const say = async (who: string, text: string) => {
+      await service.receive({ channel: 'webchat', externalMessageId: `${who}/${text}`, sender: { externalId: `nu:${who}`, customerId: DEMO_SENIOR_CUSTOMER_ID, displayName: null }, text, choice: null });
+      await service.settle();
+    };
+    await say('a', '你好');
+    await say('a', '帮我查一下明天的天气，电话13812345678');
+    await say('b', '你好');
+    await say('b', '帮我查一下明天的天气吧 13987654321');
+    const res = await call(service, 'GET', '/api/admin/studio/not-understood', { token: editor });
+    expect(res.status).toBe(200);
+    const group = res.body.groups.find((g: { text: string }) => g.text.includes('天气'));
+    expect(group.count).toBe(2);
+    expect(JSON.stringify(res.body)).not.toContain('13812345678');
+    expect(JSON.stringify(res.body)).not.toContain('13987654321');
+
+    const labelled = await call(service, 'POST', '/api/admin/studio/labels', { token: editor, body: { text: group.text, intent: 'other', lang: 'zh-Hans' } });
+    expect(labelled.status).toBe(201);
+    expect((await service.studio.labelledSet()).some((e) => e.text === group.text && e.intent === 'other')).toBe(true);
+    const phrase = await call(service, 'POST', '/api/admin/studio/lexicon/phrase', { token: editor, body: { intent: 'other', locale: 'zh-Hans', phrase: '天气' } });
+    expect(phrase.status).toBe(201);
+    const doc = await service.studio.document('flows/intents.yaml');
+    expect(doc.draft?.content).toContain('天气');
+    await call(service, 'DELETE', '/api/admin/studio/draft?id=flows/intents.yaml', { token: editor });
+  });
+});
+
+describe('studio four-eyes rule', () => {
+  it('with STUDIO_FOUR_EYES=true the author of a draft cannot publish it', async () => {
+    const service = await testService('pglite', { env: { STUDIO_FOUR_EYES: 'true' }, clock: new FakeClock(new Date('2026-11-22T09:00:00Z')) });
+    try {
+      const admin = (await loginAs(service, 'admin@kefu.demo')).token;
+      const doc = (await call(service, 'GET', '/api/admin/studio/document?id=flows/handoff-messages.yaml', { token: admin })).body.content as string;
+      await call(service, 'PUT', '/api/admin/studio/draft', { token: admin, body: { id: 'flows/handoff-messages.yaml', content: doc.replace('谢谢您的评价！', '谢谢您的评分！') } });
+      const res = await call(service, 'POST', '/api/admin/studio/publish', { token: admin, body: { documents: ['flows/handoff-messages.yaml'] } });
+      expect(res.status).toBe(403);
+      expect(res.body.error.message).toMatch(/Four-eyes/);
+    } finally {
+      await service.close();
+    }
+  });
 });
