@@ -36,6 +36,18 @@
     el.className = bad ? 'result bad' : 'result ok';
   };
 
+  // A message that must survive the reload that follows a save or publish.
+  const flash = (text, bad, delay) => {
+    sessionStorage.setItem('studio-flash', JSON.stringify({ text, bad: !!bad }));
+    setTimeout(() => location.reload(), delay || 0);
+  };
+  const pending = sessionStorage.getItem('studio-flash');
+  if (pending) {
+    sessionStorage.removeItem('studio-flash');
+    const f = JSON.parse(pending);
+    result(f.text, f.bad);
+  }
+
   document.addEventListener('click', async (ev) => {
     const btn = ev.target.closest('[data-action="logout"]');
     if (!btn) return;
@@ -56,8 +68,7 @@
         await call('POST', '/publish', { documents, comment, confirmLowerAccuracy: true });
       } else throw err;
     }
-    result(w('editor.published'));
-    setTimeout(() => location.reload(), 600);
+    flash(w('editor.published'));
   }
   async function check(documents) {
     const res = await call('POST', '/check', { documents });
@@ -67,9 +78,9 @@
     result(failed.length ? lines.join('\n') : `✓ ${res.transcripts.length} golden transcripts`, failed.length > 0);
   }
   const problemText = (p) => `${p.documentId} ${p.line ? w('editor.line', { n: p.line }) : ''} (${p.path}): ${p.message}`;
-  const guard = (fn) => async (ev) => {
+  const guard = (fn) => async (...args) => {
     try {
-      await fn(ev);
+      await fn(...args);
     } catch (err) {
       result(err.message, true);
     }
@@ -141,8 +152,7 @@
       'click',
       guard(async () => {
         const res = await call('PUT', '/draft', { id: data.id, content: source.value, comment: $('#comment').value });
-        result(w('editor.saved', { n: res.version.number }) + (res.problems.length ? ' — ' + w('editor.problems', { n: res.problems.length }) : ''), res.problems.length > 0);
-        setTimeout(() => location.reload(), 800);
+        flash(w('editor.saved', { n: res.version.number }) + (res.problems.length ? ' — ' + w('editor.problems', { n: res.problems.length }) : ''), res.problems.length > 0);
       }),
     );
     const discard = $('[data-action="discard"]');
@@ -164,8 +174,7 @@
             if (ta.value.trim()) texts[ta.dataset.locale] = ta.value;
           });
           const res = await call('PUT', '/wording', { id: data.id, path: item.path, texts, comment: $('#comment').value });
-          result(w('editor.saved', { n: res.version.number }) + (res.problems.length ? ' — ' + res.problems.map(problemText).join('; ') : ''), res.problems.length > 0);
-          setTimeout(() => location.reload(), 800);
+          flash(w('editor.saved', { n: res.version.number }) + (res.problems.length ? ' — ' + res.problems.map(problemText).join('; ') : ''), res.problems.length > 0);
         }),
       ),
     );
@@ -229,8 +238,7 @@
         'click',
         guard(async () => {
           await call('POST', '/rollback', { id: data.id, to: b.dataset.to, comment: ($('#comment') && $('#comment').value) || '' });
-          result(w('editor.rolledBack'));
-          setTimeout(() => location.reload(), 600);
+          flash(w('editor.rolledBack'));
         }),
       ),
     );
