@@ -81,6 +81,8 @@ const EnvSchema = z.object({
         return false;
       }
     }, 'an IANA time zone such as Asia/Shanghai'),
+  /** Platform studio: a draft's author may not publish it (someone else must). */
+  STUDIO_FOUR_EYES: bool.default(false),
 });
 
 /** Validated service configuration; the only place that reads process.env. */

@@ -12,6 +12,7 @@ import type { Processor } from './inbox/processor.js';
 import type { ReceiveResult } from './inbox/receive.js';
 import type { Responder } from './inbox/responder.js';
 import type { Logger } from './logger.js';
+import type { Studio } from './studio/studio.js';
 
 // The service's contract, kept apart so src/service.ts reads as the list of parts it wires.
 
@@ -38,6 +39,8 @@ export interface Service {
   readonly processor: Processor;
   readonly outbox: OutboxWorker;
   readonly hub: LiveHub;
+  /** The platform studio (versions, publish, simulator). */
+  readonly studio: Studio;
   readonly seeded: boolean;
   /** The channel adapters in use (tests reach the email adapter's SMTP port through this). */
   readonly adapters: Partial<Record<ChannelKind, ChannelAdapter>>;

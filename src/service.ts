@@ -10,6 +10,8 @@ import { LiveHub } from './inbox/live-hub.js';
 import { createPipeline } from './inbox/pipeline.js';
 import { createRecoverySweep } from './inbox/recovery-sweep.js';
 import { createLlmParts } from './llm/service-llm.js';
+import { studioMounts } from './admin/studio-mounts.js';
+import { createStudio } from './studio/create-studio.js';
 import { createChannels } from './service-channels.js';
 import type { Service, ServiceOptions } from './service-types.js';
 
@@ -26,8 +28,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     const db = database.db;
     const hub = new LiveHub(database);
     await hub.start();
-    const llm = () => createLlmParts({ config, logger, clock, db, classifier: options.classifier });
-    const bot = await createBot({ config, logger, clock, db, llm, responder: options.responder });
+    const { studio, library, rules } = await createStudio({ config, logger, clock, database });
+    const llm = () => createLlmParts({ config, logger, clock, db, rules, classifier: options.classifier });
+    const bot = await createBot({ config, logger, clock, db, library, llm, responder: options.responder });
     const receive = (inbound: InboundMessageInput) => pipeline.receive(inbound);
     const channels = createChannels({ config, logger, clock, db, live: hub, receive, overrides: options.adapters });
     const kickOutbox = () => pipeline.outbox.kick();
@@ -36,12 +39,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     const responder = humans.wrapResponder(bot);
     const pipeline = createPipeline({ config, db, clock, logger, hub, adapters: channels.adapters, responder });
     const sweep = createRecoverySweep(pipeline.processor, logger);
-    const mounts = [...channels.mounts, ...humans.mounts];
+    const sessionTtlMs = config.SESSION_TTL_HOURS * 3600_000;
+    const mounts = [...channels.mounts, ...humans.mounts, ...studioMounts({ studio, db, clock, sessionTtlMs })];
     const csrf = { sessionCookie: SESSION_COOKIE, trustedOrigins: [config.publicUrl], credentialPaths: ['/api/auth/login'] };
     const app = createApp({ mounts, rawBodyPaths: channels.rawBodyPaths, csrf, db, logger });
     const { processor, outbox } = pipeline;
     return {
-      ...{ app, database, processor, outbox, hub, seeded: storage.seeded, adapters: channels.adapters, receive },
+      ...{ app, database, processor, outbox, hub, studio, seeded: storage.seeded, adapters: channels.adapters, receive },
       async start() {
         await pipeline.start(database.kind === 'pglite');
         humans.timers.start();
@@ -55,6 +59,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         await processor.idle();
         await humans.timers.stop();
         await outbox.stop();
+        await studio.stop();
         await hub.close();
         await storage.close();
       },

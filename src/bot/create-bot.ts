@@ -5,11 +5,9 @@ import type { Config } from '../config.js';
 import type { IntentClassifier } from '../core/intent.js';
 import type { Clock } from '../core/ports.js';
 import type { Db } from '../db/client.js';
-import { FlowLibrary } from '../engine/flow-library.js';
-import { loadFlows } from '../engine/load-flows.js';
+import type { FlowLibrary } from '../engine/flow-library.js';
 import type { Responder } from '../inbox/responder.js';
 import type { Logger } from '../logger.js';
-import { FLOWS_DIR } from '../paths.js';
 import { createFlowResponder } from './flow-responder.js';
 import { saveFlowSnapshots } from './flow-snapshots.js';
 
@@ -29,13 +27,15 @@ export async function createBot(deps: {
   logger: Logger;
   clock: Clock;
   db: Db;
+  /** The flows in force (the platform studio swaps published versions into it). */
+  library: FlowLibrary;
   /** Builds the LLM part; called only when the flow responder is built. */
   llm(): LlmParts;
   /** Replace the bot (tests). */
   responder?: Responder | undefined;
 }): Promise<Responder> {
   const { config, logger, db } = deps;
-  const library = new FlowLibrary(loadFlows(FLOWS_DIR));
+  const { library } = deps;
   await saveFlowSnapshots(db, library, deps.clock.now());
   if (deps.responder) return deps.responder;
   const llm = deps.llm();

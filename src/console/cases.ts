@@ -10,7 +10,7 @@ import { writeReplies } from '../inbox/write-replies.js';
 import { type HandoffMessages, satisfactionQuickReplies } from './wording.js';
 
 /** Who is acting in the console. */
-export const Actor = z.object({ id: z.uuid(), name: z.string(), role: z.enum(['agent', 'manager', 'admin']) });
+export const Actor = z.object({ id: z.uuid(), name: z.string(), role: z.enum(['agent', 'manager', 'admin', 'editor']) });
 export type Actor = z.infer<typeof Actor>;
 
 /** Closed set of resolution codes. */

@@ -50,7 +50,7 @@ export const complaintCategory = pgEnum('complaint_category', [
 ]);
 export const complaintOutcome = pgEnum('complaint_outcome', ['refund', 'compensation', 'apology', 'just_report']);
 export const complaintStatus = pgEnum('complaint_status', ['open', 'merchant_notified', 'resolved', 'rejected']);
-export const agentRole = pgEnum('agent_role', ['agent', 'manager', 'admin']);
+export const agentRole = pgEnum('agent_role', ['agent', 'manager', 'admin', 'editor']);
 export const handoffReason = pgEnum('handoff_reason', [
   'customer_request',
   'not_understood',
@@ -557,6 +557,54 @@ export const deadLetters = pgTable(
   (t) => [index('dead_letters_created_idx').on(t.createdAt)],
 );
 
+/**
+ * Platform studio: every saved version of a document (a flow, the lexicon, wording, a prompt, a
+ * golden transcript). Rows are immutable; a draft is the newest unpublished version of a document.
+ */
+export const studioVersions = pgTable(
+  'studio_versions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** The document's path as shipped, e.g. `flows/refund.yaml`, `prompts/classify.md`. */
+    documentId: text('document_id').notNull(),
+    /** 1, 2, 3… per document. */
+    number: integer('number').notNull(),
+    content: text('content').notNull(),
+    authorId: uuid('author_id').references(() => agents.id),
+    comment: text('comment').notNull().default(''),
+    /** The version this one was edited from; null = edited from the baseline file. */
+    parentId: uuid('parent_id'),
+    /** A name given to a version ("before the spring campaign"). */
+    name: text('name'),
+    publishedAt: ts('published_at'),
+    publishedBy: uuid('published_by').references(() => agents.id),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('studio_versions_doc_number_uq').on(t.documentId, t.number)],
+);
+
+/** Per document: the draft being edited and the published version in force (null = the baseline file). */
+export const studioHeads = pgTable('studio_heads', {
+  documentId: text('document_id').primaryKey(),
+  draftId: uuid('draft_id'),
+  publishedId: uuid('published_id'),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/** Labelled utterances editors add from real traffic; they join the shipped labelled set. */
+export const studioLabels = pgTable(
+  'studio_labels',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    text: text('text').notNull(),
+    intent: text('intent').notNull(),
+    lang: text('lang').notNull(),
+    authorId: uuid('author_id').references(() => agents.id),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('studio_labels_text_uq').on(t.text)],
+);
+
 export type Customer = typeof customers.$inferSelect;
 export type ChannelIdentity = typeof channelIdentities.$inferSelect;
 export type Merchant = typeof merchants.$inferSelect;
@@ -571,3 +619,4 @@ export type Refund = typeof refunds.$inferSelect;
 export type Complaint = typeof complaints.$inferSelect;
 export type Handoff = typeof handoffs.$inferSelect;
 export type Notification = typeof notifications.$inferSelect;
+export type StudioVersion = typeof studioVersions.$inferSelect;

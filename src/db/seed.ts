@@ -16,7 +16,7 @@ import type { DealItem } from './schema.js';
 
 export const DEMO_PASSWORD = 'kefu-demo';
 
-export type DemoRole = 'agent' | 'manager' | 'admin';
+export type DemoRole = 'agent' | 'manager' | 'admin' | 'editor';
 
 /**
  * The console accounts of the demo; all share DEMO_PASSWORD. They stay in code rather than in
@@ -28,12 +28,16 @@ export const DEMO_ACCOUNTS: readonly { email: string; name: string; role: DemoRo
   { email: 'agent3@kefu.demo', name: 'Alex Zhou', role: 'agent' },
   { email: 'manager@kefu.demo', name: '赵静', role: 'manager' },
   { email: 'admin@kefu.demo', name: 'Admin', role: 'admin' },
+  { email: 'editor@kefu.demo', name: '周编辑', role: 'editor' },
 ];
 
 /**
  * 王秀兰, 68, a first-time user: an unused coupon of a refund-anytime anniversary dinner, a used
  * cinema order, and an expired coupon of a deal without refund terms. Fixed, whatever the seed.
  */
+/** The demo studio editor: a fixed id, so adding the account did not shift the generated demo data. */
+export const DEMO_EDITOR_ID = 'c0ffee00-5e10-4a11-8b00-0000000000ed';
+
 export const DEMO_SENIOR_CUSTOMER_ID = 'c0ffee00-5e10-4a11-8b00-000000000001';
 /** Emily Chen, English: an order of two coupons, one refunded and one unused (refund anytime). */
 export const DEMO_EN_CUSTOMER_ID = 'c0ffee00-5e10-4a11-8b00-000000000002';
@@ -247,7 +251,7 @@ function buildDemoRows(source: DemoData, seed: number, now: number): DemoRows {
 
   // Console accounts first, so a manager can have decided a refund.
   const agentRows = DEMO_ACCOUNTS.map((a, i) => ({
-    id: rng.uuid(),
+    id: a.role === 'editor' ? DEMO_EDITOR_ID : rng.uuid(),
     email: a.email,
     name: a.name,
     role: a.role,

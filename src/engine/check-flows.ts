@@ -1,6 +1,6 @@
 import type { Flow, Globals, Option, Step, Text } from './flow-schema.js';
 import { LOCALES } from './flow-schema.js';
-import { type FlowProblem, readFlows } from './load-flows.js';
+import { type FlowProblem, type FlowSet, readFlows } from './load-flows.js';
 import { FILTERS, templateVars } from './template.js';
 
 /** What the checker needs to know about each action: the outcomes flows may branch on. */
@@ -195,7 +195,13 @@ function checkGlobals(globals: Globals): FlowProblem[] {
 
 /** Checks every flow in a directory: schema, actions and their outcomes, dangling and unreachable steps, translations, template variables. */
 export function checkFlows(dir: string, actions: ActionCatalogue): { problems: FlowProblem[]; flows: number } {
-  const { set, problems } = readFlows(dir);
+  return checkFlowSet(readFlows(dir), actions);
+}
+
+/** The same checks over flow files already read (the studio checks drafts this way). */
+export function checkFlowSet(read: { set: FlowSet | null; problems: FlowProblem[] }, actions: ActionCatalogue): { problems: FlowProblem[]; flows: number } {
+  const { set } = read;
+  const problems = [...read.problems];
   if (!set) return { problems, flows: 0 };
   const all = new Map([...set.flows].map(([id, v]) => [id, v.flow]));
   problems.push(...checkGlobals(set.globals));

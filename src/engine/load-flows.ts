@@ -53,16 +53,22 @@ function zodProblems(file: string, error: z.ZodError): FlowProblem[] {
 
 /** Reads and validates flows/*.yaml; returns what it could load and every problem found. */
 export function readFlows(dir: string): { set: FlowSet | null; problems: FlowProblem[] } {
-  const problems: FlowProblem[] = [];
-  const flows = new Map<string, VersionedFlow>();
-  let globals: Globals | null = null;
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
     .sort();
-  for (const file of files) {
+  return parseFlowFiles(files.map((file) => ({ file, text: readFileSync(join(dir, file), 'utf8') })));
+}
+
+/** Validates flow files given as texts (the files of flows/, or their versions edited in the studio). */
+export function parseFlowFiles(entries: readonly { file: string; text: string }[]): { set: FlowSet | null; problems: FlowProblem[] } {
+  const problems: FlowProblem[] = [];
+  const flows = new Map<string, VersionedFlow>();
+  let globals: Globals | null = null;
+  const files = entries.map((e) => e.file);
+  for (const { file, text } of entries) {
     let raw: unknown;
     try {
-      raw = parse(readFileSync(join(dir, file), 'utf8'));
+      raw = parse(text);
     } catch (err) {
       problems.push({ file, path: '(file)', message: `not valid YAML: ${err instanceof Error ? err.message : String(err)}` });
       continue;

@@ -7,9 +7,12 @@ import { createClassifier, createSummarizer, type LlmFactoryOptions } from './in
 import type { LlmConfig } from './client.js';
 
 /** The LLM part: the rules → LLM cascade (or the rules alone without OPENAI_API_KEY), and the summarizer. */
-export function createLlmParts(deps: { config: LlmConfig; logger: Logger; clock: Clock; db: Db; classifier?: IntentClassifier | undefined }): LlmParts {
+export function createLlmParts(deps: { config: LlmConfig; logger: Logger; clock: Clock; db: Db; rules?: IntentClassifier; classifier?: IntentClassifier | undefined }): LlmParts {
   const { config, logger, clock, db } = deps;
-  const options: LlmFactoryOptions = clock === systemClock ? {} : { clock };
+  const options: LlmFactoryOptions = {
+    ...(clock === systemClock ? {} : { clock }),
+    ...(deps.rules ? { rules: deps.rules } : {}),
+  };
   const summarizer = createSummarizer(config, logger);
   return {
     classifier: deps.classifier ?? createClassifier(config, logger, options),

@@ -60,7 +60,7 @@ describe.each(backends())('demo seed (%s)', (backend) => {
     expect(summary.customers).toBe(20);
     expect(summary.orders).toBeGreaterThanOrEqual(280);
     expect(summary.orders).toBeLessThanOrEqual(320);
-    expect(summary.agents).toBe(5);
+    expect(summary.agents).toBe(6);
     const db = a.db;
     expect(await db.$count(orders)).toBe(summary.orders);
     expect(await db.$count(coupons)).toBe(summary.coupons);
