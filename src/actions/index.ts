@@ -13,7 +13,7 @@
  * | `complaint.open` | `{category, order? or merchantId?, description, occurredAt?, wantedOutcome, attachments?}` | `opened`, `not_found` |
  */
 import type { Logger } from '../logger.js';
-import { complaintOpen } from './complaints.js';
+import { complaintOpen, type ComplaintDeps } from './complaints.js';
 import { dealTerms, ordersFind, ordersRecent } from './orders.js';
 import type { OrderSource, RefundGateway } from './ports.js';
 import { DEFAULT_REVIEW_POLICY, type RefundReviewPolicy } from './refund-policy.js';
@@ -37,6 +37,8 @@ export interface ActionDeps {
   /** Refund review thresholds (config REFUND_REVIEW_*). */
   review?: RefundReviewPolicy;
   logger: Logger;
+  /** After-sales hook run in the transaction that opened a complaint (merchant notice). */
+  complaintOpened?: ComplaintDeps['onOpened'];
 }
 
 /** Builds the registry of domain actions over the given ports. */
@@ -49,7 +51,7 @@ export function createActionRegistry(deps: ActionDeps): ActionRegistry {
     'deal.terms': dealTerms(deps.orders),
     'refund.check': refundCheck(refundDeps),
     'refund.submit': refundSubmit(refundDeps),
-    'complaint.open': complaintOpen({ orders: deps.orders, logger: deps.logger }),
+    'complaint.open': complaintOpen({ orders: deps.orders, logger: deps.logger, ...(deps.complaintOpened ? { onOpened: deps.complaintOpened } : {}) }),
   } satisfies Record<ActionName, ActionDef<unknown, string>>;
   return new Map<string, ActionDef<unknown, string>>(Object.entries(defs));
 }

@@ -4,6 +4,7 @@ import type { DbOrTx } from '../db/client.js';
 import { auditLog, coupons, refunds } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import { money, refundArrival } from './money.js';
+import { scheduleRefundPaidCheck } from './refund-progress.js';
 import { OrderRef, optionalSlot, resolveOrder } from './orders.js';
 import type { CouponState, CouponView, OrderSource, OrderView, RefundGateway } from './ports.js';
 import {
@@ -295,6 +296,7 @@ async function submit(deps: RefundDeps, ctx: ActionContext, input: RefundSubmitI
       continue;
     }
     await tx.update(coupons).set({ state: 'refunded' }).where(eq(coupons.id, couponId));
+    await scheduleRefundPaidCheck(tx, row.id, now);
     await tx.insert(auditLog).values({
       ...audit,
       action: 'refund.approve',
