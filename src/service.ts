@@ -31,6 +31,8 @@ import { createThreadMatcher } from './inbox/thread-matcher.js';
 import { createTelegramAdapter } from '../channels/telegram/index.js';
 import { createTelegramIntake, type TelegramIntake, telegramRoutes } from './http/telegram-routes.js';
 import { linkIdentityByPhone, setIdentityReachable } from './inbox/link-identity.js';
+import { type AfterSales, createAfterSales } from './aftersales/index.js';
+import type { TimerWorker } from './console/sla.js';
 
 export { FLOWS_DIR } from './paths.js';
 import { FLOWS_DIR } from './paths.js';
@@ -61,6 +63,10 @@ export interface Service {
   readonly seeded: boolean;
   /** The channel adapters in use (tests reach the email adapter's SMTP port through this). */
   readonly adapters: Partial<Record<ChannelKind, ChannelAdapter>>;
+  /** The durable timer worker (SLA, follow-ups, after-sales timers); tests run it by hand. */
+  readonly timers: TimerWorker;
+  /** The after-sales loop (merchant mail worker, expiry sweep). */
+  readonly aftersales: AfterSales;
   /** Stores an inbound message, then lets the bot answer it in the background. */
   receive(inbound: InboundMessageInput): Promise<ReceiveResult>;
   /** Starts background work (outbox delivery, recovery sweep, channel listeners). */
@@ -91,12 +97,16 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     // The bot: the flow engine over flows/*.yaml, the domain actions and intent detection.
     const flowLibrary = new FlowLibrary(loadFlows(FLOWS_DIR));
     await saveFlowVersions(db, flowLibrary.all(), clock.now());
+    // After-sales: merchant notices and answers, progress updates, the expiry sweep (src/aftersales).
+    let kickOutbox = () => {};
+    const actionDeps = createActionDeps(config, logger);
+    const aftersales = createAfterSales({ config, db, clock, hub, logger, gateway: actionDeps.refunds, kickOutbox: () => kickOutbox() });
     const responder =
       options.responder ??
       createFlowResponder({
         library: flowLibrary,
         classifier: options.classifier ?? createClassifier(config, logger, clock === systemClock ? {} : { clock }),
-        actions: createActionRegistry(createActionDeps(config, logger)),
+        actions: createActionRegistry({ ...actionDeps, complaintOpened: aftersales.complaintOpened }),
         logger,
         handoffPolicy: handoffPolicyFromConfig(config),
         summarizer: summarizerFor(config, logger, db),
@@ -157,9 +167,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       clock,
       hub,
       logger,
-      refundGateway: createActionDeps(config, logger).refunds,
+      refundGateway: actionDeps.refunds,
       kickOutbox: () => outbox.kick(),
+      timerHandlers: aftersales.timerHandlers,
     });
+    kickOutbox = () => outbox.kick();
     const processor = new Processor({
       db,
       clock,
@@ -187,7 +199,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
 
     // Feature routes (channels' webhooks, console, admin) are added here.
     const mounts: { path: string; app: Hono<any> }[] = [];
-    mounts.push(...humans.mounts);
+    mounts.push(...humans.mounts, ...aftersales.mounts);
     if (email) mounts.push({ path: '/api/email', app: emailRoutes({ secret: config.EMAIL_WEBHOOK_SECRET, ingest: (raw) => email.ingest(raw) }) });
     if (telegram) {
       telegramIntake = createTelegramIntake({
@@ -224,6 +236,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       hub,
       seeded,
       adapters,
+      timers: humans.timers,
+      aftersales,
       receive,
       async start() {
         // The directory lock makes this process PGlite's only user: leases and claims left by a
@@ -234,6 +248,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         }
         outbox.start();
         humans.timers.start();
+        await aftersales.start();
         await processor.sweep();
         const sweep = () => {
           sweepTimer = setTimeout(() => {
@@ -265,6 +280,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         await telegramIntake?.idle();
         await processor.idle();
         await humans.timers.stop();
+        await aftersales.stop();
         await outbox.stop();
         await hub.close();
         if (ownsDatabase) await database.close();

@@ -11,6 +11,7 @@ import { consoleMetrics, type Metrics, MetricsQuery } from './metrics.js';
 import { caseDetail, type CaseDetail, type CaseRow, queue, QueueView, searchCases, staff } from './queries.js';
 import type { ConsoleDeps } from './api-routes.js';
 import { periodOf } from './api-routes.js';
+import { AfterSalesPanel, caseAfterSales } from './case-aftersales.js';
 
 const CSS = readFileSync(join(import.meta.dirname, 'assets/console.css'), 'utf8');
 const JS = readFileSync(join(import.meta.dirname, 'assets/console.js'), 'utf8');
@@ -504,6 +505,7 @@ export function consolePages(deps: ConsoleDeps): { console: Hono; admin: Hono } 
     const wanted = z.uuid().safeParse(c.req.query('c'));
     const selected = wanted.success ? wanted.data : rows[0]?.id;
     const detail = selected ? await caseDetail(deps.db, selected) : null;
+    const afterSales = detail ? await caseAfterSales(deps.db, detail.case.id) : null;
     const active = agentsList.filter((a) => a.active && a.role !== 'admin').map(({ id, name, role }) => ({ id, name, role }));
     return c.html(
       <Layout
@@ -548,6 +550,7 @@ export function consolePages(deps: ConsoleDeps): { console: Hono; admin: Hono } 
             )}
           </section>
           <section id="packet" aria-label="Order context">
+            {afterSales && <AfterSalesPanel data={afterSales} />}
             {detail ? <Packet detail={detail} actor={actor} /> : <div class="empty">The order context appears here.</div>}
           </section>
         </main>
