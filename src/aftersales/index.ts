@@ -7,6 +7,7 @@ import type { LiveHub } from '../inbox/live-hub.js';
 import type { Logger } from '../logger.js';
 import type { TimerHandler } from '../console/sla.js';
 import { afterSalesApiRoutes } from '../console/aftersales-routes.js';
+import { merchantPages } from '../console/merchants.js';
 import { sweepExpiredCoupons, type SweepRun } from './expiry-sweep.js';
 import { MailOutboxWorker } from './mail-outbox.js';
 import { type MerchantNoticeDeps, notifyMerchant } from './merchant-notice.js';
@@ -68,6 +69,7 @@ export function createAfterSales(deps: { config: Config; db: Db; clock: Clock; h
   return {
     mounts: [
       { path: '/merchant', app },
+      { path: '/console', app: merchantPages({ db, clock: deps.clock, sessionTtlMs: config.SESSION_TTL_HOURS * 3600_000 }) },
       {
         path: '/api',
         app: afterSalesApiRoutes({

@@ -53,6 +53,7 @@ function Layout(props: { title: string; actor: Actor | null; active?: string; ca
                   Dashboard
                 </a>
               )}
+              {manager && <a href="/console/merchants">Merchants</a>}
               {actor.role === 'admin' && <a href="/admin">Admin</a>}
             </nav>
             <form method="get" action="/console">
