@@ -200,6 +200,29 @@ describe.each(backends())('after-sales: the merchant answers a complaint on %s',
     expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['complaint.merchant_notified', 'complaint.merchant_responded', 'complaint.decide']));
   });
 
+  it('compensation from the guarantee fund: up to the cap paid at once, above it only after a manager approves; kept in a ledger', async () => {
+    const agent = await loginAs(service, 'agent1@kefu.demo');
+    const manager = await loginAs(service, 'manager@kefu.demo');
+    const small = await call(service, 'POST', `/api/console/complaints/${complaintId}/compensation`, { token: agent.token, body: { amountCents: 2000, reason: '耽误了顾客的纪念日晚餐' } });
+    expect(small.status, JSON.stringify(small.body)).toBe(201);
+    expect(small.body.status).toBe('paid');
+    const big = await call(service, 'POST', `/api/console/complaints/${complaintId}/compensation`, { token: agent.token, body: { amountCents: 30000, reason: '顾客因此住院' } });
+    expect(big.body.status).toBe('proposed');
+    expect((await call(service, 'POST', `/api/console/compensations/${big.body.id}/decision`, { token: agent.token, body: { decision: 'approve' } })).status).toBe(403);
+    const approved = await call(service, 'POST', `/api/console/compensations/${big.body.id}/decision`, { token: manager.token, body: { decision: 'approve' } });
+    expect(approved.body.status).toBe('paid');
+    expect((await call(service, 'POST', `/api/console/compensations/${big.body.id}/decision`, { token: manager.token, body: { decision: 'approve' } })).status).toBe(409);
+    const byMerchant = await call(service, 'GET', `/api/console/compensations?merchantId=${merchantId}`, { token: manager.token });
+    expect(byMerchant.body.totals.paidCents).toBe(32000);
+    const byCustomer = await call(service, 'GET', `/api/console/compensations?customerId=${DEMO_SENIOR_CUSTOMER_ID}`, { token: manager.token });
+    expect(byCustomer.body.entries).toHaveLength(2);
+    await service.settle();
+    await read();
+    expect(seen.filter((m) => m.text.includes('平台保障金的赔偿'))).toHaveLength(2);
+    const record = await call(service, 'GET', `/api/console/merchants/${merchantId}`, { token: manager.token });
+    expect(record.body.merchant.payoutsCents).toBe(32000);
+  });
+
   it('no answer by the deadline is recorded against the merchant, after one reminder at 80 %', async () => {
     const db = service.database.db;
     const start = clock.now();
