@@ -83,6 +83,18 @@ const EnvSchema = z.object({
     }, 'an IANA time zone such as Asia/Shanghai'),
   /** Platform studio: a draft's author may not publish it (someone else must). */
   STUDIO_FOUR_EYES: bool.default(false),
+  /** Signs merchant response links (HMAC); unset = demo secret in demo mode, else merchants are not mailed. */
+  MERCHANT_LINK_SECRET: optionalString,
+  /** How long a merchant has to answer a complaint; reminded at MERCHANT_REMINDER_RATIO of it. */
+  MERCHANT_RESPONSE_HOURS: z.coerce.number().positive().default(24),
+  MERCHANT_REMINDER_RATIO: z.coerce.number().gt(0).lt(1).default(0.8),
+  /** Largest photo a merchant may attach (bytes); at most MERCHANT_PHOTO_MAX_COUNT of them. */
+  MERCHANT_PHOTO_MAX_BYTES: z.coerce.number().int().positive().default(1_000_000),
+  MERCHANT_PHOTO_MAX_COUNT: z.coerce.number().int().min(0).max(10).default(3),
+  /** How often an approved refund's payment status is read until it is paid. */
+  REFUND_STATUS_POLL_MINUTES: z.coerce.number().positive().default(30),
+  /** Compensation above this many cents needs a manager's approval. */
+  COMPENSATION_CAP_CENTS: z.coerce.number().int().min(0).default(20_000),
 });
 
 /** Validated service configuration; the only place that reads process.env. */

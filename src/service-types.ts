@@ -13,6 +13,8 @@ import type { ReceiveResult } from './inbox/receive.js';
 import type { Responder } from './inbox/responder.js';
 import type { Logger } from './logger.js';
 import type { Studio } from './studio/studio.js';
+import type { AfterSales } from './aftersales/index.js';
+import type { TimerWorker } from './console/sla.js';
 
 // The service's contract, kept apart so src/service.ts reads as the list of parts it wires.
 
@@ -44,6 +46,10 @@ export interface Service {
   readonly seeded: boolean;
   /** The channel adapters in use (tests reach the email adapter's SMTP port through this). */
   readonly adapters: Partial<Record<ChannelKind, ChannelAdapter>>;
+  /** The durable timer worker (SLA, follow-ups, after-sales timers); tests run it by hand. */
+  readonly timers: TimerWorker;
+  /** The after-sales loop (merchant mail worker, expiry sweep). */
+  readonly aftersales: AfterSales;
   /** Stores an inbound message, then lets the bot answer it in the background. */
   receive(inbound: InboundMessageInput): Promise<ReceiveResult>;
   /** Starts background work (outbox delivery, recovery sweep, channel listeners). */

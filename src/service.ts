@@ -12,6 +12,7 @@ import { createRecoverySweep } from './inbox/recovery-sweep.js';
 import { createLlmParts } from './llm/service-llm.js';
 import { studioMounts } from './admin/studio-mounts.js';
 import { createStudio } from './studio/create-studio.js';
+import { createAfterSales } from './aftersales/index.js';
 import { createChannels } from './service-channels.js';
 import type { Service, ServiceOptions } from './service-types.js';
 
@@ -30,25 +31,31 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     await hub.start();
     const { studio, library, rules } = await createStudio({ config, logger, clock, database });
     const llm = () => createLlmParts({ config, logger, clock, db, rules, classifier: options.classifier });
-    const bot = await createBot({ config, logger, clock, db, library, llm, responder: options.responder });
+    const kickOutbox = () => pipeline.outbox.kick();
+    const actionDeps = createActionDeps(config, logger);
+    const refundGateway = actionDeps.refunds;
+    const aftersales = createAfterSales({ config, db, clock, hub, logger, gateway: refundGateway, kickOutbox });
+    const actions = { ...actionDeps, complaintOpened: aftersales.complaintOpened };
+    const bot = await createBot({ config, logger, clock, db, library, actions, llm, responder: options.responder });
     const receive = (inbound: InboundMessageInput) => pipeline.receive(inbound);
     const channels = createChannels({ config, logger, clock, db, live: hub, receive, overrides: options.adapters });
-    const kickOutbox = () => pipeline.outbox.kick();
-    const refundGateway = createActionDeps(config, logger).refunds;
-    const humans = createConsole({ config, db, clock, hub, logger, refundGateway, kickOutbox });
+    const timerHandlers = aftersales.timerHandlers;
+    const humans = createConsole({ config, db, clock, hub, logger, refundGateway, kickOutbox, timerHandlers });
     const responder = humans.wrapResponder(bot);
     const pipeline = createPipeline({ config, db, clock, logger, hub, adapters: channels.adapters, responder });
     const sweep = createRecoverySweep(pipeline.processor, logger);
     const sessionTtlMs = config.SESSION_TTL_HOURS * 3600_000;
-    const mounts = [...channels.mounts, ...humans.mounts, ...studioMounts({ studio, db, clock, sessionTtlMs })];
+    const mounts = [...channels.mounts, ...humans.mounts, ...aftersales.mounts, ...studioMounts({ studio, db, clock, sessionTtlMs })];
     const csrf = { sessionCookie: SESSION_COOKIE, trustedOrigins: [config.publicUrl], credentialPaths: ['/api/auth/login'] };
     const app = createApp({ mounts, rawBodyPaths: channels.rawBodyPaths, csrf, db, logger });
     const { processor, outbox } = pipeline;
     return {
       ...{ app, database, processor, outbox, hub, studio, seeded: storage.seeded, adapters: channels.adapters, receive },
+      ...{ timers: humans.timers, aftersales },
       async start() {
         await pipeline.start(database.kind === 'pglite');
         humans.timers.start();
+        await aftersales.start();
         await sweep.start();
         await channels.start();
       },
@@ -58,6 +65,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         await channels.stop();
         await processor.idle();
         await humans.timers.stop();
+        await aftersales.stop();
         await outbox.stop();
         await studio.stop();
         await hub.close();

@@ -4,6 +4,7 @@ import { Attachment } from '../core/message.js';
 import { maskPersonalData } from '../core/mask.js';
 import { nextTicketNumber } from '../db/counters.js';
 import { auditLog, complaintCategory, complaintOutcome, complaints, merchants } from '../db/schema.js';
+import type { Tx } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import { cnDate } from './money.js';
 import { OrderRef, optionalSlot, resolveOrder } from './orders.js';
@@ -35,6 +36,8 @@ export type ComplaintOpenInput = z.infer<typeof ComplaintOpenInput>;
 export interface ComplaintDeps {
   orders: OrderSource;
   logger: Logger;
+  /** After-sales: notify the merchant in the same transaction (response link, deadline timers). */
+  onOpened?: (tx: Tx, complaintId: string, now: Date) => Promise<unknown>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -102,6 +105,7 @@ export function complaintOpen(deps: ComplaintDeps): ActionDef<ComplaintOpenInput
         data: { ticketNumber, category: input.category, merchantId, orderId, customerId: ctx.customerId, conversationId: ctx.conversationId },
         createdAt: now,
       });
+      if (merchantId !== null) await deps.onOpened?.(tx, row.id, now);
       deps.logger.info({ complaintId: row.id, ticketNumber, category: input.category }, 'complaint.opened');
       const firstResponseBy = new Date(now.getTime() + HUMAN_PROMISE.firstResponseHours * 3_600_000);
       const resolutionBy = new Date(now.getTime() + HUMAN_PROMISE.resolutionHours * 3_600_000);

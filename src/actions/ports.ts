@@ -105,6 +105,8 @@ export const RefundRequest = z.object({
   amountCents: z.number().int().positive(),
   paymentMethod: PaymentMethod,
   reason: z.string().nullable(),
+  /** A guarantee-fund compensation rather than a coupon refund (its own idempotency key). */
+  purpose: z.enum(['refund', 'compensation']).optional(),
 });
 export type RefundRequest = z.infer<typeof RefundRequest>;
 
@@ -120,7 +122,18 @@ export const RefundGatewayResult = z.discriminatedUnion('status', [
 ]);
 export type RefundGatewayResult = z.infer<typeof RefundGatewayResult>;
 
+/** Where a submitted refund stands on the payment side: paid out, still processing, failed, or unknown (unreachable). */
+export const RefundPaymentStatus = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('paid'), paidAt: z.date().nullable(), reference: z.string().nullable() }),
+  z.object({ status: z.literal('pending') }),
+  z.object({ status: z.literal('failed'), message: z.string() }),
+  z.object({ status: z.literal('unknown'), message: z.string() }),
+]);
+export type RefundPaymentStatus = z.infer<typeof RefundPaymentStatus>;
+
 /** Pays a refund back to the original payment method. */
 export interface RefundGateway {
   submitRefund(request: RefundRequest): Promise<RefundGatewayResult>;
+  /** Where the refund with this kefu refund id stands (docs/order-api.md `GET /refunds/{refundId}`); absent = not tracked. */
+  refundStatus?(refundId: string): Promise<RefundPaymentStatus>;
 }

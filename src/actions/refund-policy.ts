@@ -2,7 +2,7 @@ import type { CouponState } from './ports.js';
 
 /** Why a coupon cannot be refunded by the bot. */
 export type IneligibleReason = 'used' | 'already_refunded' | 'refund_pending' | 'no_refund_terms' | 'not_expired_yet';
-export type RefundRule = 'refund_anytime' | 'refund_on_expiry';
+export type RefundRule = 'refund_anytime' | 'refund_on_expiry' | 'merchant_suspended';
 
 export type CouponDecision = { eligible: true; rule: RefundRule } | { eligible: false; reason: IneligibleReason };
 
@@ -22,11 +22,13 @@ export type ReviewReason = 'frequent_refunds' | 'large_amount';
 /**
  * The domain rule for one coupon (DESIGN.md "Refunds"): unused + refund_anytime → approved at
  * once; unused and expired + refund_on_expiry → approved; used → never by the bot (complaint);
- * no matching terms → explain them. Decided here, never by an LLM.
+ * no matching terms → explain them. A suspended merchant's unused coupons are approved at once,
+ * whatever the deal's terms (managers suspend merchants who cannot be trusted to deliver).
+ * Decided here, never by an LLM.
  */
 export function decideCoupon(
   coupon: { state: CouponState; expiresAt: Date },
-  deal: { refundAnytime: boolean; refundOnExpiry: boolean },
+  deal: { refundAnytime: boolean; refundOnExpiry: boolean; merchant?: { status: 'active' | 'warned' | 'suspended' } },
   now: Date,
 ): CouponDecision {
   switch (coupon.state) {
@@ -39,6 +41,7 @@ export function decideCoupon(
     case 'unused':
     case 'expired': {
       const expired = coupon.state === 'expired' || coupon.expiresAt.getTime() <= now.getTime();
+      if (deal.merchant?.status === 'suspended') return { eligible: true, rule: 'merchant_suspended' };
       if (deal.refundAnytime) return { eligible: true, rule: 'refund_anytime' };
       if (deal.refundOnExpiry) return expired ? { eligible: true, rule: 'refund_on_expiry' } : { eligible: false, reason: 'not_expired_yet' };
       return { eligible: false, reason: 'no_refund_terms' };

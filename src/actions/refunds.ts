@@ -4,6 +4,7 @@ import type { DbOrTx } from '../db/client.js';
 import { auditLog, coupons, refunds } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import { money, refundArrival } from './money.js';
+import { scheduleRefundPaidCheck } from './refund-progress.js';
 import { OrderRef, optionalSlot, resolveOrder } from './orders.js';
 import type { CouponState, CouponView, OrderSource, OrderView, RefundGateway } from './ports.js';
 import {
@@ -121,7 +122,9 @@ export function refundCheck(deps: RefundDeps): ActionDef<RefundCheckInput, Refun
       const eligible = evaluated.filter((e) => e.decision.eligible);
       const amountCents = eligible.length * order.unitPriceCents;
       const recent = await recentRefundCount(ctx.tx, ctx.customerId, ctx.now, deps.review.recentWindowDays);
-      const review = eligible.length > 0 ? reviewReason(deps.review, recent, amountCents) : null;
+      // A suspended merchant's unused coupons are approved at once: no review thresholds.
+      const suspended = order.deal.merchant.status === 'suspended';
+      const review = eligible.length > 0 && !suspended ? reviewReason(deps.review, recent, amountCents) : null;
       const reasons = evaluated.flatMap((e) => (e.decision.eligible ? [] : [e.decision.reason]));
       const reason = eligible.length === 0 ? dominantReason(reasons) : null;
       let outcome: RefundCheckOutcome;
@@ -150,6 +153,7 @@ export function refundCheck(deps: RefundDeps): ActionDef<RefundCheckInput, Refun
           refundTerms: refundTerms(order.deal),
           validTo: order.deal.validTo,
           arrival: eligible.length > 0 && review === null ? arrivalData(order, ctx.now) : null,
+          merchantSuspended: suspended,
           humanPromise: review === null ? null : HUMAN_PROMISE,
           offerPerson: review !== null || reason === 'no_refund_terms' || reason === 'used',
           nextStep,
@@ -223,7 +227,8 @@ async function submit(deps: RefundDeps, ctx: ActionContext, input: RefundSubmitI
   }
 
   const recent = await recentRefundCount(tx, ctx.customerId, now, deps.review.recentWindowDays);
-  const review: ReviewReason | null = reviewReason(deps.review, recent, eligible.length * order.unitPriceCents);
+  const review: ReviewReason | null =
+    order.deal.merchant.status === 'suspended' ? null : reviewReason(deps.review, recent, eligible.length * order.unitPriceCents);
   const arrival = refundArrival(order.paymentMethod, now);
   const refunded: RefundLine[] = [];
   const pendingReview: (RefundLine & { why: ReviewReason | 'gateway_failed' })[] = [];
@@ -295,6 +300,7 @@ async function submit(deps: RefundDeps, ctx: ActionContext, input: RefundSubmitI
       continue;
     }
     await tx.update(coupons).set({ state: 'refunded' }).where(eq(coupons.id, couponId));
+    await scheduleRefundPaidCheck(tx, row.id, now);
     await tx.insert(auditLog).values({
       ...audit,
       action: 'refund.approve',

@@ -1,6 +1,5 @@
-import { createActionDeps } from '../actions/create-action-deps.js';
 import { type HandoffSummarizer, handoffPolicyFromConfig } from '../actions/handoff.js';
-import { createActionRegistry } from '../actions/index.js';
+import { type ActionDeps, createActionRegistry } from '../actions/index.js';
 import type { Config } from '../config.js';
 import type { IntentClassifier } from '../core/intent.js';
 import type { Clock } from '../core/ports.js';
@@ -29,6 +28,8 @@ export async function createBot(deps: {
   db: Db;
   /** The flows in force (the platform studio swaps published versions into it). */
   library: FlowLibrary;
+  /** What the domain actions run against (orders, refunds, complaint hooks). */
+  actions: ActionDeps;
   /** Builds the LLM part; called only when the flow responder is built. */
   llm(): LlmParts;
   /** Replace the bot (tests). */
@@ -42,7 +43,7 @@ export async function createBot(deps: {
   return createFlowResponder({
     library,
     classifier: llm.classifier,
-    actions: createActionRegistry(createActionDeps(config, logger)),
+    actions: createActionRegistry(deps.actions),
     logger,
     handoffPolicy: handoffPolicyFromConfig(config),
     summarizer: llm.summarizer,

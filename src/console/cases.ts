@@ -7,6 +7,7 @@ import { PaymentMethod, type RefundGateway, type RefundRequest } from '../action
 import { agents, auditLog, complaints, conversations, coupons, handoffs, messages, notifications, orders, refunds, timers } from '../db/schema.js';
 import type { Conversation } from '../db/schema.js';
 import { writeReplies } from '../inbox/write-replies.js';
+import { tellAgentAssigned, tellRefundApproved, tellRefundDenied } from '../aftersales/progress-hooks.js';
 import { type HandoffMessages, satisfactionQuickReplies } from './wording.js';
 
 /** Who is acting in the console. */
@@ -90,6 +91,7 @@ export async function claimCase(db: Db, actor: Actor, conversationId: string, no
       return row ? fail('conflict', 'This case is not waiting any more; someone else may have claimed it') : fail('not_found', 'No such case');
     }
     await audit(tx, actor, 'case.claim', conversationId, { ownerAgentId: actor.id }, now);
+    await tellAgentAssigned(tx, conversationId, actor, now);
     return { ok: true, conversationId };
   });
 }
@@ -182,6 +184,7 @@ export async function acceptTransfer(db: Db, actor: Actor, conversationId: strin
       .set({ ownerAgentId: actor.id, transferToAgentId: null, status: 'assigned', updatedAt: now })
       .where(eq(conversations.id, conversationId));
     await audit(tx, actor, 'case.transfer_accept', conversationId, { from: c.ownerAgentId, to: actor.id }, now);
+    await tellAgentAssigned(tx, conversationId, actor, now);
     return { ok: true, conversationId };
   });
 }
@@ -203,6 +206,7 @@ export async function reassignCase(db: Db, actor: Actor, conversationId: string,
       .where(eq(conversations.id, conversationId));
     await notify(tx, { audience: 'agent', agentId: toAgentId, kind: 'case.assigned', conversationId, data: { by: actor.name } }, now);
     await audit(tx, actor, 'case.reassign', conversationId, { from: c.ownerAgentId, to: toAgentId }, now);
+    await tellAgentAssigned(tx, conversationId, target, now);
     return { ok: true, conversationId };
   });
 }
@@ -343,6 +347,7 @@ export async function decideRefund(
         .update(coupons)
         .set({ state: row.usedAt ? 'used' : 'unused' })
         .where(and(eq(coupons.id, refund.couponId), eq(coupons.state, 'refund_pending')));
+      await tellRefundDenied(tx, { id: refundId, conversationId: refund.conversationId, couponCode: row.couponCode, reason }, now);
     }
     await tx.insert(auditLog).values({
       actorType: 'agent',
@@ -389,8 +394,11 @@ export async function decideRefund(
       });
       return fail('conflict', `The payment was not made (${paid.failure}); the refund stays under review`);
     }
-    await tx.update(refunds).set({ expectedBy: refundArrival(request.paymentMethod, now).by }).where(eq(refunds.id, refundId));
+    const expectedBy = refundArrival(request.paymentMethod, now).by;
+    await tx.update(refunds).set({ expectedBy }).where(eq(refunds.id, refundId));
     await tx.update(coupons).set({ state: 'refunded' }).where(eq(coupons.id, request.couponId));
+    const conversationId = claimed.result.ok && claimed.result.conversationId !== refundId ? claimed.result.conversationId : null;
+    await tellRefundApproved(tx, { id: refundId, conversationId, amountCents: request.amountCents, couponCode: request.couponCode, expectedBy }, now);
     return claimed.result;
   });
 }

@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 import { consoleApiRoutes, type ConsoleDeps } from './api-routes.js';
 import { consolePages } from './pages.js';
 import { withSatisfaction } from './satisfaction.js';
-import { TimerWorker } from './sla.js';
+import { type TimerHandler, TimerWorker } from './sla.js';
 import { loadHandoffMessages } from './wording.js';
 
 export interface ConsoleModule {
@@ -31,6 +31,8 @@ export function createConsole(deps: {
   /** Pays approved refunds; the bot's refund actions use the same one. */
   refundGateway: RefundGateway;
   kickOutbox(): void;
+  /** Timer kinds of the after-sales loop, fired by the same durable timer worker. */
+  timerHandlers?: Record<string, TimerHandler>;
 }): ConsoleModule {
   const { config } = deps;
   const wording = loadHandoffMessages();
@@ -52,6 +54,7 @@ export function createConsole(deps: {
   const timers = new TimerWorker({
     db: deps.db,
     wording,
+    ...(deps.timerHandlers ? { handlers: deps.timerHandlers } : {}),
     clock: deps.clock,
     logger: deps.logger,
     pollMs: config.TIMER_POLL_MS,

@@ -18,6 +18,7 @@ import { caseDetail, type CaseDetail, type CaseRow, queue, QueueView, staff } fr
 import type { ConsoleDeps } from './api-routes.js';
 import { periodOf } from './api-routes.js';
 import { safeNextPath } from './safe-next.js';
+import { AfterSalesPanel, caseAfterSales } from './case-aftersales.js';
 
 const CSS = readFileSync(join(import.meta.dirname, 'assets/console.css'), 'utf8');
 const JS = readFileSync(join(import.meta.dirname, 'assets/console.js'), 'utf8');
@@ -85,6 +86,11 @@ function Layout(props: {
               {manager && (
                 <a href="/console/macros" class={props.active === 'macros' ? 'on' : ''}>
                   {d.t('nav.macros')}
+                </a>
+              )}
+              {manager && (
+                <a href="/console/merchants" class={props.active === 'merchants' ? 'on' : ''}>
+                  {d.t('nav.merchants')}
                 </a>
               )}
               {actor.role === 'admin' && <a href="/admin">{d.t('nav.admin')}</a>}
@@ -1046,6 +1052,7 @@ export function consolePages(deps: ConsoleDeps): { console: Hono; admin: Hono } 
     const wanted = z.uuid().safeParse(c.req.query('c'));
     const selected = wanted.success ? wanted.data : rows[0]?.id;
     const detail = selected ? await caseDetail(deps.db, selected, deps.clock.now()) : null;
+    const afterSales = detail ? await caseAfterSales(deps.db, detail.case.id) : null;
     const active = agentsList.filter((a) => a.active && a.role !== 'admin').map(({ id, name, role }) => ({ id, name, role }));
     const cannedReplies = detail ? await macrosForCase(deps.db, actor, detail) : [];
     return c.html(
@@ -1099,6 +1106,7 @@ export function consolePages(deps: ConsoleDeps): { console: Hono; admin: Hono } 
             )}
           </section>
           <section id="packet" aria-label={d.t('packet.label')} tabindex={0}>
+            {afterSales && <AfterSalesPanel data={afterSales} locale={d.locale} />}
             {detail ? <Packet detail={detail} d={d} /> : <div class="empty">{d.t('packet.empty')}</div>}
           </section>
         </main>

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Clock } from '../core/ports.js';
 import type { Db, Tx } from '../db/client.js';
 import { auditLog, conversations, timers } from '../db/schema.js';
@@ -10,7 +10,15 @@ import type { HandoffMessages } from './wording.js';
 export interface TimerDeps {
   db: Db;
   wording: HandoffMessages;
+  /** Timer kinds handled elsewhere (after-sales: merchant deadlines, refund status, expiry sweep). */
+  handlers?: Readonly<Record<string, TimerHandler>>;
 }
+
+/** What a timer handler did; `rescheduleAt` keeps the timer for another run instead of firing it. */
+export type TimerOutcome = { changed: boolean; wrote?: boolean; rescheduleAt?: Date; conversationId?: string };
+export type TimerHandler = (tx: Tx, timer: typeof timers.$inferSelect, now: Date) => Promise<TimerOutcome>;
+
+const BUILT_IN_KINDS = ['sla.first_response.warn', 'sla.resolution.warn', 'sla.first_response.breach', 'sla.resolution.breach', 'case.followup'];
 
 /** What one evaluation did: timers fired, and the conversations they changed. */
 export interface TimerRun {
@@ -22,13 +30,15 @@ export interface TimerRun {
 }
 
 type TimerRow = typeof timers.$inferSelect;
-type Outcome = { changed: boolean; wrote?: boolean };
+type Outcome = TimerOutcome;
 
 async function audit(tx: Tx, action: string, conversationId: string, data: Record<string, unknown>, now: Date) {
   await tx.insert(auditLog).values({ actorType: 'system', action, subjectType: 'conversation', subjectId: conversationId, data, createdAt: now });
 }
 
 async function handle(deps: TimerDeps, tx: Tx, timer: TimerRow, now: Date): Promise<Outcome> {
+  const handler = deps.handlers?.[timer.kind];
+  if (handler) return handler(tx, timer, now);
   const [c] = await tx.select().from(conversations).where(eq(conversations.id, timer.subjectId)).for('update');
   if (!c) return { changed: false };
   const open = c.status === 'waiting' || c.status === 'assigned';
@@ -81,24 +91,30 @@ async function handle(deps: TimerDeps, tx: Tx, timer: TimerRow, now: Date): Prom
  */
 export async function runDueTimers(deps: TimerDeps, now: Date, limit = 500): Promise<TimerRun> {
   const run: TimerRun = { fired: 0, byKind: {}, conversationIds: [], wroteMessages: false };
+  const kinds = [...BUILT_IN_KINDS, ...Object.keys(deps.handlers ?? {})];
   for (let i = 0; i < limit; i += 1) {
     const outcome = await deps.db.transaction(async (tx) => {
       const [timer] = await tx
         .select()
         .from(timers)
-        .where(and(isNull(timers.firedAt), isNull(timers.cancelledAt), lte(timers.dueAt, now)))
+        // Only kinds this run can handle: a run without the after-sales handlers leaves theirs alone.
+        .where(and(isNull(timers.firedAt), isNull(timers.cancelledAt), lte(timers.dueAt, now), inArray(timers.kind, kinds)))
         .orderBy(asc(timers.dueAt), asc(timers.id))
         .limit(1)
         .for('update', { skipLocked: true });
       if (!timer) return null;
       const result = await handle(deps, tx, timer, now);
-      await tx.update(timers).set({ firedAt: now }).where(eq(timers.id, timer.id));
+      await tx
+        .update(timers)
+        .set(result.rescheduleAt ? { dueAt: result.rescheduleAt } : { firedAt: now })
+        .where(eq(timers.id, timer.id));
       return { timer, result };
     });
     if (!outcome) break;
     run.fired += 1;
     run.byKind[outcome.timer.kind] = (run.byKind[outcome.timer.kind] ?? 0) + 1;
-    if (outcome.result.changed && !run.conversationIds.includes(outcome.timer.subjectId)) run.conversationIds.push(outcome.timer.subjectId);
+    const changedId = outcome.result.conversationId ?? outcome.timer.subjectId;
+    if (outcome.result.changed && !run.conversationIds.includes(changedId)) run.conversationIds.push(changedId);
     if (outcome.result.wrote) run.wroteMessages = true;
   }
   return run;

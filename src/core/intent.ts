@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Locale } from './message.js';
 
 /** What a consumer wants, as a closed set. */
-export const Intent = z.enum(['account_help', 'refund', 'complaint', 'order_help', 'human', 'other']);
+export const Intent = z.enum(['account_help', 'refund', 'complaint', 'order_help', 'human', 'other', 'refund_status']);
 export type Intent = z.infer<typeof Intent>;
 
 export const ComplaintCategory = z.enum([

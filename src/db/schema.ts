@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   pgSequence,
   bigserial,
+  customType,
   boolean,
   check,
   date,
@@ -16,7 +17,6 @@ import {
   timestamp,
   uniqueIndex,
   uuid,
-  customType,
 } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -114,6 +114,8 @@ export const merchants = pgTable('merchants', {
   status: merchantStatus('status').notNull().default('active'),
   statusReason: text('status_reason'),
   complaintCount: integer('complaint_count').notNull().default(0),
+  /** Where complaint notices and response links go; null = derived in code (see src/aftersales/merchant-contact.ts). */
+  contactEmail: text('contact_email'),
   createdAt: createdAt(),
 });
 
@@ -389,6 +391,8 @@ export const refunds = pgTable(
     expectedBy: ts('expected_by'),
     createdAt: createdAt(),
     decidedAt: ts('decided_at'),
+    /** When the payment side reported the money paid out (refund gateway status). */
+    paidAt: ts('paid_at'),
   },
   // A coupon is refunded at most once, also under concurrent requests.
   (t) => [uniqueIndex('refunds_coupon_uq').on(t.couponId), index('refunds_customer_idx').on(t.customerId, t.createdAt)],
@@ -413,6 +417,17 @@ export const complaints = pgTable(
     status: complaintStatus('status').notNull().default('open'),
     createdAt: createdAt(),
     resolvedAt: ts('resolved_at'),
+    /** The merchant was sent a response link at this time, answerable until merchantDueAt. */
+    merchantNotifiedAt: ts('merchant_notified_at'),
+    merchantDueAt: ts('merchant_due_at'),
+    merchantRespondedAt: ts('merchant_responded_at'),
+    /** The deadline passed without an answer: counts against the merchant. */
+    merchantMissedAt: ts('merchant_missed_at'),
+    /** The agent's decision (closed set in src/aftersales/decisions.ts) and when it was told. */
+    decision: text('decision'),
+    decisionAmountCents: integer('decision_amount_cents'),
+    decidedAt: ts('decided_at'),
+    decidedByAgentId: uuid('decided_by_agent_id').references(() => agents.id),
   },
   (t) => [uniqueIndex('complaints_ticket_uq').on(t.ticketNumber), index('complaints_merchant_idx').on(t.merchantId)],
 );
@@ -538,7 +553,11 @@ export const loginThrottle = pgTable('login_throttle', {
   accounts: text('accounts').array().notNull().default(sql`'{}'::text[]`),
 });
 
-const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
+/** Binary payloads (dead letters, photos); read back as Buffers from both drivers. */
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (v) => (Buffer.isBuffer(v) ? v : Buffer.from(v)),
+});
 
 /**
  * Input a channel could never store or answer (malformed updates, mail too large or too deeply
@@ -603,6 +622,113 @@ export const studioLabels = pgTable(
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('studio_labels_text_uq').on(t.text)],
+);
+
+
+export const merchantRemedy = pgEnum('merchant_remedy', ['refund', 'partial_refund', 'redo', 'apology']);
+export const compensationStatus = pgEnum('compensation_status', ['proposed', 'approved', 'paid', 'rejected', 'failed']);
+export const mailStatus = pgEnum('mail_status', ['pending', 'sent', 'failed']);
+
+/** A merchant's answer to a complaint through its signed response link: one per complaint. */
+export const merchantResponses = pgTable(
+  'merchant_responses',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    complaintId: uuid('complaint_id')
+      .notNull()
+      .references(() => complaints.id),
+    merchantId: uuid('merchant_id')
+      .notNull()
+      .references(() => merchants.id),
+    statement: text('statement').notNull(),
+    remedy: merchantRemedy('remedy').notNull(),
+    /** For a partial refund: what the merchant offers. */
+    amountCents: integer('amount_cents'),
+    late: boolean('late').notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('merchant_responses_complaint_uq').on(t.complaintId)],
+);
+
+/** Small photos a merchant attached to its answer (content type sniffed from the bytes). */
+export const merchantResponsePhotos = pgTable(
+  'merchant_response_photos',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    responseId: uuid('response_id')
+      .notNull()
+      .references(() => merchantResponses.id),
+    contentType: text('content_type').notNull(),
+    bytes: bytea('bytes').notNull(),
+    size: integer('size').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('merchant_response_photos_response_idx').on(t.responseId)],
+);
+
+/** Mail to people who are not conversation participants (merchants): a durable outbox of its own. */
+export const mailOutbox = pgTable(
+  'mail_outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** Exactly-once key, e.g. `complaint.notice:<complaintId>`. */
+    key: text('key').notNull(),
+    toAddress: text('to_address').notNull(),
+    subject: text('subject').notNull(),
+    text: text('text').notNull(),
+    html: text('html').notNull(),
+    status: mailStatus('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
+    lockedUntil: ts('locked_until'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    sentAt: ts('sent_at'),
+  },
+  (t) => [uniqueIndex('mail_outbox_key_uq').on(t.key), index('mail_outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`)],
+);
+
+/** Progress updates told to a consumer; the key makes each one happen exactly once. */
+export const progressNotices = pgTable(
+  'progress_notices',
+  {
+    key: text('key').primaryKey(),
+    kind: text('kind').notNull(),
+    conversationId: uuid('conversation_id').references(() => conversations.id),
+    messageId: uuid('message_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('progress_notices_conversation_idx').on(t.conversationId)],
+);
+
+/** Payouts from the platform's guarantee fund: to the consumer, to be recovered from the merchant. */
+export const compensations = pgTable(
+  'compensations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    complaintId: uuid('complaint_id')
+      .notNull()
+      .references(() => complaints.id),
+    merchantId: uuid('merchant_id').references(() => merchants.id),
+    customerId: uuid('customer_id')
+      .notNull()
+      .references(() => customers.id),
+    conversationId: uuid('conversation_id').references(() => conversations.id),
+    amountCents: integer('amount_cents').notNull(),
+    reason: text('reason').notNull(),
+    status: compensationStatus('status').notNull(),
+    proposedByAgentId: uuid('proposed_by_agent_id').references(() => agents.id),
+    approvedByAgentId: uuid('approved_by_agent_id').references(() => agents.id),
+    reference: text('reference'),
+    createdAt: createdAt(),
+    decidedAt: ts('decided_at'),
+    paidAt: ts('paid_at'),
+  },
+  (t) => [
+    index('compensations_merchant_idx').on(t.merchantId, t.createdAt),
+    index('compensations_customer_idx').on(t.customerId, t.createdAt),
+    check('compensations_amount_positive', sql`${t.amountCents} > 0`),
+  ],
 );
 
 export type Customer = typeof customers.$inferSelect;

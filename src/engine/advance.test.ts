@@ -156,7 +156,7 @@ describe('advance', () => {
     const fresh = await advance(library, initialState(), voiceEvent(), deps(classifier));
     expect(fresh.outbound).toHaveLength(1);
     expect(fresh.outbound[0]?.text).toMatch(/^收到您的语音了.*还听不了语音.*\n.*您好/s);
-    expect(fresh.outbound[0]?.quickReplies.map((q) => q.id)).toEqual(['account_help', 'refund', 'complaint', 'order_help', 'human']);
+    expect(fresh.outbound[0]?.quickReplies.map((q) => q.id)).toEqual(['account_help', 'refund', 'complaint', 'refund_status', 'order_help', 'human']);
     expect(classifier.asked).toEqual([]);
 
     // In the middle of a flow the waiting question comes again, in the conversation's language.

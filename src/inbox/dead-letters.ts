@@ -6,7 +6,7 @@ const MAX_PAYLOAD_BYTES = 12 * 1024 * 1024;
 
 /** Keeps an input a channel could never store, for operators to look at; returns its row id. */
 export async function recordDeadLetter(db: Db, input: { channel: string; reason: string; payload: Uint8Array | string }): Promise<number> {
-  const bytes = typeof input.payload === 'string' ? new TextEncoder().encode(input.payload) : input.payload;
+  const bytes = typeof input.payload === 'string' ? Buffer.from(input.payload, 'utf8') : Buffer.from(input.payload);
   const [row] = await db
     .insert(deadLetters)
     .values({

@@ -50,6 +50,8 @@ export const Lexicon = z
         refund: CueGroups,
         complaint: CueGroups,
         order_help: CueGroups,
+        /** "Where is my refund?": the status of refunds already asked for (after-sales). */
+        refund_status: CueGroups,
         human: CueGroups,
         other: CueGroups,
       })
@@ -70,7 +72,7 @@ export const Lexicon = z
 export type Lexicon = z.infer<typeof Lexicon>;
 
 /** The intents the lexicon scores, in the order that breaks ties. */
-export const SCORED_INTENTS = ['human', 'complaint', 'refund', 'account_help', 'order_help', 'other'] as const satisfies readonly Intent[];
+export const SCORED_INTENTS = ['human', 'complaint', 'refund_status', 'refund', 'account_help', 'order_help', 'other'] as const satisfies readonly Intent[];
 
 /** Parses a lexicon document; a bad one throws an AppError that names each offending entry. */
 export function parseLexicon(document: unknown, origin = 'lexicon'): Lexicon {

@@ -90,7 +90,7 @@ function classifyText(lexicon: CompiledLexicon, text: string, context: ClassifyC
   const orderNumber = extractOrderNumber(normalised);
   const couponCode = extractCouponCode(orderNumber ? raw.replace(new RegExp(orderNumber.match.replace(/[\s-]/g, '[\\s-]*'), 'i'), ' ') : raw);
 
-  const scores: Record<ScoredIntent, number> = { human: 0, complaint: 0, refund: 0, account_help: 0, order_help: 0, other: 0 };
+  const scores: Record<ScoredIntent, number> = { human: 0, complaint: 0, refund_status: 0, refund: 0, account_help: 0, order_help: 0, other: 0 };
   for (const intent of SCORED_INTENTS) {
     for (const group of lexicon.intents[intent]) if (group.matches(normalised, raw)) scores[intent] += group.weight;
   }
@@ -212,6 +212,7 @@ function compileLexicon(lexicon: Lexicon): CompiledLexicon {
       refund: groups(lexicon.intents.refund),
       account_help: groups(lexicon.intents.account_help),
       order_help: groups(lexicon.intents.order_help),
+      refund_status: groups(lexicon.intents.refund_status),
       other: groups(lexicon.intents.other),
     },
     categories: lexicon.complaintCategories.map((g) => ({ ...compileGroup(g), category: g.category })),

@@ -39,7 +39,7 @@ export interface LexiconScore {
 export function scoreLexicon(lexicon: Lexicon, examples: readonly LabelledExample[]): LexiconScore {
   const rules = createRulesClassifier(lexicon);
   const zero = () => ({ total: 0, correct: 0, accuracy: 0 });
-  const perIntent: LexiconScore['perIntent'] = { account_help: zero(), refund: zero(), complaint: zero(), order_help: zero(), human: zero(), other: zero() };
+  const perIntent: LexiconScore['perIntent'] = { account_help: zero(), refund: zero(), complaint: zero(), order_help: zero(), human: zero(), other: zero(), refund_status: zero() };
   let correct = 0;
   for (const ex of examples) {
     const got = rules.classifySync(ex.text).intent;

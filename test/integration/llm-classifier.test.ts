@@ -60,7 +60,7 @@ describe('LLM classifier through the openai client', () => {
     expect(body.response_format.type).toBe('json_schema');
     expect(body.response_format.json_schema.name).toBe('classification');
     expect(body.response_format.json_schema.strict).toBe(true);
-    expect(body.response_format.json_schema.schema.properties.intent.enum).toEqual(['account_help', 'refund', 'complaint', 'order_help', 'human', 'other']);
+    expect(body.response_format.json_schema.schema.properties.intent.enum).toEqual(['account_help', 'refund', 'complaint', 'order_help', 'human', 'other', 'refund_status']);
     expect(body.response_format.json_schema.schema.additionalProperties).toBe(false);
 
     const [system, user] = body.messages;
@@ -69,7 +69,7 @@ describe('LLM classifier through the openai client', () => {
     const firstLine = promptFile.split('## system\n')[1]?.split('\n')[0] ?? 'missing';
     expect(firstLine.length).toBeGreaterThan(20);
     expect(system.content.startsWith(firstLine)).toBe(true);
-    expect(system.content).toContain('account_help, refund, complaint, order_help, human, other');
+    expect(system.content).toContain('account_help, refund, complaint, order_help, human, other, refund_status');
     expect(user.role).toBe('user');
     expect(user.content).toContain('"refund.pick_order"');
     expect(user.content).toContain('请问要退哪一单？');

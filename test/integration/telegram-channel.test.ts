@@ -123,6 +123,7 @@ describe.each(backends())('Telegram channel on %s', (backend) => {
       ['account_help'],
       ['refund'],
       ['complaint'],
+      ['refund_status'],
       ['order_help'],
       ['human'],
     ]);
@@ -234,7 +235,7 @@ describe.each(backends())('Telegram channel on %s', (backend) => {
     const [notice] = api.sentTo(user);
     expect(notice?.body.text).toMatch(/还听不了语音[\s\S]*您好/);
     const buttons = notice?.body.reply_markup.inline_keyboard.flat().map((b: { callback_data: string }) => b.callback_data);
-    expect(buttons).toEqual(['account_help', 'refund', 'complaint', 'order_help', 'human']);
+    expect(buttons).toEqual(['account_help', 'refund', 'complaint', 'refund_status', 'order_help', 'human']);
     expect(await outgoing(user)).toEqual([
       expect.objectContaining({ author: 'bot', text: notice?.body.text, deliveryStatus: 'sent', outboxStatus: 'sent' }),
     ]);

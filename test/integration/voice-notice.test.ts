@@ -39,7 +39,7 @@ describe.each(backends())('a voice note without text on a channel other than Tel
     const [notice, ...rest] = channel.sent;
     expect(rest).toHaveLength(0);
     expect(notice?.text).toMatch(/can't listen to voice messages yet[\s\S]*Hello/);
-    expect(notice?.quickReplies.map((q) => q.id)).toEqual(['account_help', 'refund', 'complaint', 'order_help', 'human']);
+    expect(notice?.quickReplies.map((q) => q.id)).toEqual(['account_help', 'refund', 'complaint', 'refund_status', 'order_help', 'human']);
     const transcript = await service.database.db
       .select({ direction: messages.direction, author: messages.author, attachments: messages.attachments, deliveryStatus: messages.deliveryStatus, outboxStatus: outbox.status })
       .from(messages)

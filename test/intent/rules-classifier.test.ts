@@ -43,10 +43,12 @@ describe('rules classifier: intents in every language', () => {
     expect(Classification.parse(result)).toEqual(result);
   });
 
-  it('takes a question about a refund already asked for as an order question, not a new refund', () => {
-    expect(classify('我的退款多久到账').intent).toBe('order_help');
-    expect(classify('钱什么时候退回来').intent).toBe('order_help');
-    expect(classify('When will I get my refund?').intent).toBe('order_help');
+  it('takes a question about a refund already asked for as a refund-status question, not a new refund', () => {
+    expect(classify('我的退款多久到账').intent).toBe('refund_status');
+    expect(classify('钱什么时候退回来').intent).toBe('refund_status');
+    expect(classify('When will I get my refund?').intent).toBe('refund_status');
+    expect(classify('我的退款到哪了').intent).toBe('refund_status');
+    expect(classify('where is my refund').intent).toBe('refund_status');
     expect(classify('I want a refund').intent).toBe('refund');
   });
 

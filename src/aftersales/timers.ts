@@ -1,0 +1,127 @@
+import { and, eq } from 'drizzle-orm';
+import type { RefundGateway } from '../actions/ports.js';
+import { REFUND_PAID_CHECK } from '../actions/refund-progress.js';
+import type { Tx } from '../db/client.js';
+import { auditLog, complaints, conversations, coupons, notifications, refunds, timers } from '../db/schema.js';
+import { formatMoney } from '../i18n/format.js';
+import type { Logger } from '../logger.js';
+import type { TimerHandler } from '../console/sla.js';
+import { sweepExpiredCoupons } from './expiry-sweep.js';
+import { MERCHANT_DEADLINE, MERCHANT_REMINDER, type MerchantNoticeDeps, remindMerchant } from './merchant-notice.js';
+import { latestConversationOf, type ProgressMessages, tellConsumer } from './progress.js';
+
+export const EXPIRY_SWEEP = 'aftersales.expiry_sweep';
+/** The one daily sweep timer row (timers are unique on kind + subject). */
+export const EXPIRY_SWEEP_SUBJECT = '00000000-0000-4000-8000-00000000e5e1';
+
+const CN_OFFSET = 8 * 3_600_000;
+
+/** The next 00:30 China time after `now`: the daily expiry sweep runs after coupons of the previous day ran out. */
+export function nextSweepAt(now: Date): Date {
+  const local = new Date(now.getTime() + CN_OFFSET);
+  const at = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate(), 0, 30) - CN_OFFSET;
+  return new Date(at > now.getTime() ? at : at + 86_400_000);
+}
+
+export interface AfterSalesTimerDeps {
+  gateway: RefundGateway;
+  wording: ProgressMessages;
+  notice: MerchantNoticeDeps;
+  logger: Logger;
+  refundPollMs: number;
+}
+
+/** Makes sure the daily expiry sweep timer exists (idempotent; run at start). */
+export async function ensureDailySweep(db: Tx | import('../db/client.js').Db, now: Date): Promise<void> {
+  await db.insert(timers).values({ kind: EXPIRY_SWEEP, subjectId: EXPIRY_SWEEP_SUBJECT, dueAt: nextSweepAt(now), createdAt: now }).onConflictDoNothing();
+}
+
+async function notifyCase(tx: Tx, conversationId: string, kind: string, data: Record<string, unknown>, now: Date) {
+  const [c] = await tx.select({ owner: conversations.ownerAgentId }).from(conversations).where(eq(conversations.id, conversationId));
+  await tx.insert(notifications).values(
+    c?.owner
+      ? { audience: 'agent', agentId: c.owner, kind, conversationId, data, createdAt: now }
+      : { audience: 'managers', kind, conversationId, data, createdAt: now },
+  );
+}
+
+/** Timer handlers of the after-sales loop, keyed by timer kind (plugged into the SLA timer worker). */
+export function afterSalesTimerHandlers(deps: AfterSalesTimerDeps): Record<string, TimerHandler> {
+  return {
+    [MERCHANT_REMINDER]: async (tx, timer, now) => {
+      await remindMerchant(tx, deps.notice, timer.subjectId, now);
+      return { changed: false };
+    },
+    [MERCHANT_DEADLINE]: async (tx, timer, now) => {
+      const [c] = await tx.select().from(complaints).where(eq(complaints.id, timer.subjectId)).for('update');
+      if (!c || c.merchantRespondedAt || c.merchantMissedAt) return { changed: false };
+      await tx.update(complaints).set({ merchantMissedAt: now }).where(eq(complaints.id, c.id));
+      await tx.insert(auditLog).values({
+        actorType: 'system',
+        action: 'complaint.merchant_missed_deadline',
+        subjectType: 'complaint',
+        subjectId: c.id,
+        data: { merchantId: c.merchantId, dueAt: c.merchantDueAt?.toISOString() ?? null },
+        createdAt: now,
+      });
+      if (!c.conversationId) return { changed: false };
+      await notifyCase(tx, c.conversationId, 'merchant.missed_deadline', { ticketNumber: c.ticketNumber }, now);
+      return { changed: true, conversationId: c.conversationId };
+    },
+    [REFUND_PAID_CHECK]: async (tx, timer, now) => {
+      const [r] = await tx
+        .select({ refund: refunds, code: coupons.code })
+        .from(refunds)
+        .innerJoin(coupons, eq(coupons.id, refunds.couponId))
+        .where(eq(refunds.id, timer.subjectId))
+        .for('update', { of: refunds });
+      if (!r || r.refund.status !== 'approved' || !deps.gateway.refundStatus) return { changed: false };
+      const status = await deps.gateway.refundStatus(r.refund.id);
+      switch (status.status) {
+        case 'pending':
+        case 'unknown':
+          return { changed: false, rescheduleAt: new Date(now.getTime() + deps.refundPollMs) };
+        case 'failed': {
+          await tx.update(refunds).set({ status: 'pending_review', policy: 'review:payout_failed' }).where(eq(refunds.id, r.refund.id));
+          await tx.update(coupons).set({ state: 'refund_pending' }).where(and(eq(coupons.id, r.refund.couponId), eq(coupons.state, 'refunded')));
+          await tx.insert(auditLog).values({
+            actorType: 'system',
+            action: 'refund.payout_failed',
+            subjectType: 'refund',
+            subjectId: r.refund.id,
+            data: { message: status.message },
+            createdAt: now,
+          });
+          deps.logger.warn({ refundId: r.refund.id }, 'refund.payout_failed');
+          if (r.refund.conversationId) await notifyCase(tx, r.refund.conversationId, 'refund.payout_failed', { couponCode: r.code }, now);
+          return { changed: r.refund.conversationId !== null, ...(r.refund.conversationId ? { conversationId: r.refund.conversationId } : {}) };
+        }
+        case 'paid': {
+          await tx.update(refunds).set({ status: 'paid', paidAt: status.paidAt ?? now }).where(eq(refunds.id, r.refund.id));
+          await tx.insert(auditLog).values({
+            actorType: 'system',
+            action: 'refund.paid',
+            subjectType: 'refund',
+            subjectId: r.refund.id,
+            data: { reference: status.reference, amountCents: r.refund.amountCents },
+            createdAt: now,
+          });
+          const conversationId = r.refund.conversationId ?? (await latestConversationOf(tx, r.refund.customerId));
+          if (!conversationId) return { changed: false };
+          const wrote = await tellConsumer(
+            tx,
+            deps.wording,
+            { key: `refund_paid:${r.refund.id}`, kind: 'refund_paid', conversationId, vars: () => ({ code: r.code, amount: formatMoney(r.refund.amountCents) }) },
+            now,
+          );
+          return { changed: wrote, wrote, conversationId };
+        }
+      }
+    },
+    [EXPIRY_SWEEP]: async (tx, _timer, now) => {
+      const run = await sweepExpiredCoupons(deps, (fn) => fn(tx), now);
+      deps.logger.info({ refunded: run.refunded, toReview: run.toReview }, 'expiry_sweep.done');
+      return { changed: false, wrote: run.told > 0, rescheduleAt: nextSweepAt(now) };
+    },
+  };
+}
