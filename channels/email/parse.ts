@@ -1,7 +1,7 @@
-import { maskSecrets } from '../../src/core/mask.js';
 import { createHash } from 'node:crypto';
 import { convert } from 'html-to-text';
 import { type AddressObject, type Attachment as MailAttachment, type ParsedMail, simpleParser } from 'mailparser';
+import { maskSecrets } from '../../src/core/mask.js';
 import type { Attachment, InboundMessageInput } from '../../src/core/message.js';
 import { MAX_TEXT_LENGTH } from '../../src/core/message.js';
 import { type AutomatedMail, detectAutomated } from './loop-guard.js';

@@ -1,4 +1,3 @@
-import { redactSecrets } from '../../src/core/redact.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { Api, GrammyError, HttpError } from 'grammy';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import type { ChannelAdapter, SendResult } from '../../src/core/channel.js';
+import { redactSecrets } from '../../src/core/redact.js';
 import { type ChannelNotice, Locale, type OutboundMessage, type QuickReply, SHARE_PHONE_REPLY_ID } from '../../src/core/message.js';
 import { type ParsedUpdate, parseUpdate } from './parse-update.js';
 import { type InlineKeyboard, inlineKeyboard, splitText, TELEGRAM_MAX_TEXT } from './render.js';
