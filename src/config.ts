@@ -47,6 +47,8 @@ const EnvSchema = z.object({
   SMTP_URL: optionalString,
   EMAIL_WEBHOOK_SECRET: optionalString,
   EMAIL_FROM: optionalString,
+  /** authserv-ids (comma-separated) of receiving servers whose Authentication-Results DMARC verdict proves an email sender. */
+  EMAIL_TRUSTED_AUTHSERV_ID: optionalString.transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')),
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(500),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().positive().default(8),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(12),

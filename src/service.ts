@@ -100,6 +100,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         logger,
         handoffPolicy: handoffPolicyFromConfig(config),
         summarizer: summarizerFor(config, logger, db),
+        proofRemedy: (channel) => adapters[channel]?.capabilities.proofRemedy ?? null,
       });
     // Telegram: the adapter sends; updates arrive on the webhook route, or from start() when polling.
     let telegramIntake: TelegramIntake | null = null;
@@ -123,6 +124,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
             smtpUrl: config.SMTP_URL ?? null,
             listenPort: config.SMTP_LISTEN_PORT ?? null,
             listenHost: config.HOST,
+            trustedAuthservIds: config.EMAIL_TRUSTED_AUTHSERV_ID,
             log: logger,
             intake: {
               receive: (inbound) => receive(inbound),

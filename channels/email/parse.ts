@@ -3,6 +3,8 @@ import { convert } from 'html-to-text';
 import { type AddressObject, type Attachment as MailAttachment, type ParsedMail, simpleParser } from 'mailparser';
 import type { Attachment, InboundMessageInput } from '../../src/core/message.js';
 import { MAX_TEXT_LENGTH } from '../../src/core/message.js';
+import type { SenderIdentityInput } from '../../src/core/identity.js';
+import { dmarcPasses } from './auth-results.js';
 import { type AutomatedMail, detectAutomated } from './loop-guard.js';
 import { stripQuotes } from './strip-quotes.js';
 import { bareAddress, findReplyToken, normalizeSubject, parseMessageIds, rawMessageId, splitAddress } from './threading.js';
@@ -28,6 +30,8 @@ export interface ParsedEmail {
   attachments: Attachment[];
   automated: AutomatedMail;
   date: Date | null;
+  /** `Authentication-Results` header values, topmost (added last, by the nearest server) first. */
+  authenticationResults: string[];
 }
 
 /** Options for turning raw MIME into a ParsedEmail. */
@@ -38,6 +42,8 @@ export interface ParseOptions {
   envelopeFrom?: string | null;
   /** SMTP envelope recipients, searched for the reply token like Delivered-To. */
   envelopeTo?: string[];
+  /** authserv-ids of receiving servers whose Authentication-Results we trust (EMAIL_TRUSTED_AUTHSERV_ID). */
+  trustedAuthservIds?: readonly string[];
 }
 
 /** Parses raw MIME (any charset mailparser/iconv-lite know, RFC 2047 headers) into a ParsedEmail. */
@@ -73,6 +79,7 @@ export async function parseEmail(raw: Buffer, options: ParseOptions = {}): Promi
       raw,
     }),
     date: mail.date ?? null,
+    authenticationResults: headerValues(mail, 'authentication-results'),
   };
 }
 
@@ -99,7 +106,22 @@ export function toInbound(email: ParsedEmail, options: ParseOptions = {}): Inbou
     silent: email.automated.autoReply || email.automated.bounce || email.automated.dsn || isOurs(email.from.address, options.ourAddress),
     original: email.fullText,
     receivedAt: null,
+    identity: senderIdentity(email, options),
   };
+}
+
+/**
+ * What an email proves about its sender. The From header alone proves nothing (anyone can write
+ * it): such mail is `claimed`. It is `proven` when a trusted receiving server says DMARC passed
+ * for the From domain, or when it comes back through the conversation's reply address, which
+ * kefu sent only to that mailbox (checked by the core against the conversation's own address).
+ */
+function senderIdentity(email: ParsedEmail, options: ParseOptions): SenderIdentityInput {
+  const address = email.from.address;
+  if (dmarcPasses(email.authenticationResults, options.trustedAuthservIds ?? [], address)) {
+    return { level: 'proven', basis: 'dmarc', replyTokenProves: true };
+  }
+  return { level: address.includes('@') ? 'claimed' : 'anonymous', basis: 'from_header', replyTokenProves: true };
 }
 
 function isOurs(address: string, ourAddress: string | null | undefined): boolean {

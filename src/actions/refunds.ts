@@ -111,6 +111,7 @@ function couponDecisionData(e: Evaluated, unitPriceCents: number) {
 export function refundCheck(deps: RefundDeps): ActionDef<RefundCheckInput, RefundCheckOutcome> {
   return {
     name: 'refund.check',
+    account: true,
     input: RefundCheckInput,
     outcomes: ['eligible', 'partially_eligible', 'review', 'used', 'no_refund_terms', 'not_expired_yet', 'already_refunded', 'not_found'],
     async run(ctx, input) {
@@ -179,6 +180,7 @@ interface RefundLine {
 export function refundSubmit(deps: RefundDeps): ActionDef<RefundSubmitInput, RefundSubmitOutcome> {
   return {
     name: 'refund.submit',
+    account: true,
     input: RefundSubmitInput,
     outcomes: ['refunded', 'pending_review', 'already_refunded', 'ineligible', 'not_found'],
     run: (ctx, input) => submit(deps, ctx, input),

@@ -49,6 +49,8 @@ export const complaintCategory = pgEnum('complaint_category', [
 ]);
 export const complaintOutcome = pgEnum('complaint_outcome', ['refund', 'compensation', 'apology', 'just_report']);
 export const complaintStatus = pgEnum('complaint_status', ['open', 'merchant_notified', 'resolved', 'rejected']);
+/** How sure we are of who wrote (src/core/identity.ts). */
+export const identityLevel = pgEnum('identity_level', ['proven', 'claimed', 'anonymous']);
 export const agentRole = pgEnum('agent_role', ['agent', 'manager', 'admin']);
 export const handoffReason = pgEnum('handoff_reason', [
   'customer_request',
@@ -94,6 +96,12 @@ export const channelIdentities = pgTable(
     /** Bot blocked, address bounced: outbound stops trying. */
     unreachable: boolean('unreachable').notNull().default(false),
     unreachableReason: text('unreachable_reason'),
+    /**
+     * The sender proved this identity is theirs (a Telegram user's own shared contact). Honoured
+     * only on channels that authenticate the sender's id themselves, never for an email address.
+     */
+    provenBy: text('proven_by'),
+    provenAt: ts('proven_at'),
     createdAt: createdAt(),
     lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
   },
@@ -260,6 +268,8 @@ export const conversations = pgTable(
     processingUntil: ts('processing_until'),
     /** Linked earlier case (e.g. an email reply naming a different order). */
     parentConversationId: uuid('parent_conversation_id'),
+    /** The identity level of the latest customer message: agents see "sender not verified". */
+    identityLevel: identityLevel('identity_level').notNull().default('anonymous'),
     createdAt: createdAt(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
     lastMessageAt: ts('last_message_at').notNull().defaultNow(),
@@ -306,6 +316,8 @@ export const messages = pgTable(
     editOfMessageId: uuid('edit_of_message_id'),
     /** The channel's id of the underlying message when externalId is a delivery id (Telegram `chat:message_id`); edits find their original by it. */
     channelRef: text('channel_ref'),
+    /** Inbound: how sure we were of the sender of this very message; account actions need `proven`. */
+    identityLevel: identityLevel('identity_level'),
     createdAt: createdAt(),
   },
   (t) => [
@@ -479,6 +491,8 @@ export const webchatSessions = pgTable(
       .notNull()
       .references(() => channelIdentities.id),
     locale: locale('locale'),
+    /** Proven when opened with a signed identity (or a seeded customer in demo mode); null = older session. */
+    identityLevel: identityLevel('identity_level'),
     createdAt: createdAt(),
     expiresAt: ts('expires_at').notNull(),
   },

@@ -11,6 +11,7 @@ import {
   webchatExternalId,
 } from '../../channels/webchat/index.js';
 import { AppError } from '../core/errors.js';
+import type { IdentityLevel } from '../core/identity.js';
 import type { Locale } from '../core/message.js';
 import type { Clock } from '../core/ports.js';
 import type { Db } from '../db/client.js';
@@ -47,6 +48,7 @@ interface Session {
   customerId: string;
   displayName: string | null;
   locale: Locale | null;
+  identityLevel: IdentityLevel;
 }
 
 const HISTORY_LIMIT = 200;
@@ -87,6 +89,7 @@ export function webchatRoutes(deps: WebchatDeps): Hono<AppEnv> {
   app.post('/sessions', async (c) => {
     const body = await parseJson(c, SessionRequest);
     let customerId: string | null = null;
+    let identityLevel: IdentityLevel = 'anonymous';
     if (body.customerId !== undefined) {
       if (deps.identitySecret) {
         if (!body.signature || !verifyCustomerSignature(body.customerId, body.signature, deps.identitySecret)) {
@@ -96,10 +99,13 @@ export function webchatRoutes(deps: WebchatDeps): Hono<AppEnv> {
         throw new AppError('bad_request', 'customerId needs WEBCHAT_IDENTITY_SECRET to be configured on the server');
       }
       const [customer] = z.uuid().safeParse(body.customerId).success
-        ? await deps.db.select({ id: customers.id }).from(customers).where(eq(customers.id, body.customerId)).limit(1)
+        ? await deps.db.select({ id: customers.id, guest: customers.guest }).from(customers).where(eq(customers.id, body.customerId)).limit(1)
         : [];
       if (!customer) throw new AppError('not_found', `customer ${body.customerId} not found`);
       customerId = customer.id;
+      // Signed by the host app: proven. Demo mode without a secret: proven only for the seeded demo
+      // customers (not guests, who were made from an unproven channel identity).
+      identityLevel = deps.identitySecret || !customer.guest ? 'proven' : 'claimed';
     }
     const now = deps.clock.now();
     const externalId = webchatExternalId({ customerId, visitorId: randomUUID() });
@@ -129,6 +135,7 @@ export function webchatRoutes(deps: WebchatDeps): Hono<AppEnv> {
         tokenHash: hashToken(token),
         channelIdentityId: identityId,
         locale: body.locale ?? null,
+        identityLevel,
         createdAt: now,
         expiresAt: new Date(now.getTime() + ttl),
       })
@@ -141,7 +148,7 @@ export function webchatRoutes(deps: WebchatDeps): Hono<AppEnv> {
     const session = await authenticate(c);
     const body = await parseJson(c, MessageRequest);
     const choiceLabel = body.choice === undefined ? null : await findChoiceLabel(deps.db, session, body.choice);
-    const result = await deps.receive(toInbound(session, body, choiceLabel, session.locale));
+    const result = await deps.receive(toInbound(session, body, choiceLabel, session.locale, session.identityLevel));
     return c.json({ messageId: result.messageId, duplicate: result.duplicate }, 202);
   });
 
@@ -254,13 +261,15 @@ async function authenticate(deps: WebchatDeps, tokenHash: string): Promise<Sessi
       externalId: channelIdentities.externalId,
       customerId: channelIdentities.customerId,
       displayName: channelIdentities.displayName,
+      identityLevel: webchatSessions.identityLevel,
     })
     .from(webchatSessions)
     .innerJoin(channelIdentities, eq(channelIdentities.id, webchatSessions.channelIdentityId))
     .where(eq(webchatSessions.tokenHash, tokenHash))
     .limit(1);
   if (!row || row.expiresAt <= deps.clock.now()) throw new AppError('unauthorized', 'Session token is invalid or expired');
-  return row;
+  // Sessions from before identity levels: a customer identity could only be opened signed (or in demo mode).
+  return { ...row, identityLevel: row.identityLevel ?? (row.externalId.startsWith('customer:') ? 'proven' : 'anonymous') };
 }
 
 /** The label of a quick reply the bot offered most recently, to keep the transcript readable. */

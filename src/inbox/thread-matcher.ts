@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { and, desc, eq, gte, inArray, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { InboundMessage } from '../core/message.js';
 import type { Clock } from '../core/ports.js';
 import type { Tx } from '../db/client.js';
 import { type Conversation, conversations, messages } from '../db/schema.js';
-import type { ConversationMatcher } from './receive.js';
+import { type ConversationMatcher, newReplyToken } from './receive.js';
 
 /** Order numbers as the platform prints them. */
 const ORDER_NUMBER = /\bKF\d{8}\b/g;
@@ -119,7 +118,7 @@ async function openLinkedConversation(
       channelIdentityId: identity.id,
       channel: parent.channel,
       locale: parent.locale,
-      replyToken: randomBytes(9).toString('base64url'),
+      replyToken: newReplyToken(),
       parentConversationId: parent.id,
       createdAt: now,
       updatedAt: now,

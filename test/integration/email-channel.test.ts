@@ -207,6 +207,7 @@ describe.each(backends())('email channel on %s', (backend) => {
       editOf: null,
       original: null,
       receivedAt: null,
+      identity: { level: 'claimed' as const, basis: 'from_header', replyTokenProves: true, remember: false },
     };
     const within = await service.database.db.transaction((tx) => matcher(tx, inbound, identity));
     expect(within?.id).toBe(child.id);
