@@ -28,6 +28,7 @@ import { EmailAdapter } from '../channels/email/index.js';
 import { EMAIL_INBOUND_PATH, emailRoutes } from './http/email-routes.js';
 import { markUnreachable } from './inbox/mark-unreachable.js';
 import { createThreadMatcher } from './inbox/thread-matcher.js';
+import { throttleClaimedReplies } from './inbox/claimed-throttle.js';
 import { createTelegramAdapter } from '../channels/telegram/index.js';
 import { createTelegramIntake, type TelegramIntake, telegramRoutes } from './http/telegram-routes.js';
 import { linkIdentityByPhone, setIdentityReachable } from './inbox/link-identity.js';
@@ -166,7 +167,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       db,
       clock,
       logger,
-      responder: humans.wrapResponder(responder),
+      // Answers to senders who only claim an address (a forged From) are capped per identity.
+      responder: throttleClaimedReplies(humans.wrapResponder(responder), {
+        limit: config.CLAIMED_REPLIES_PER_HOUR,
+        windowMs: 3600_000,
+        logger,
+      }),
       onOutbox: () => outbox.kick(),
       // Agents' console views follow conversations live (handoffs happen inside bot turns).
       onChange: (conversationId) => void hub.publish({ type: 'conversation', conversationId }),

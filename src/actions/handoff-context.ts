@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { and, asc, desc, eq, inArray, ne } from 'drizzle-orm';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { IdentityLevel } from '../core/identity.js';
 import { ChannelKind, Locale } from '../core/message.js';
 import type { DbOrTx } from '../db/client.js';
 import { dealTermsOf } from './db-order-source.js';
@@ -72,6 +73,8 @@ export const HandoffPacket = z.object({
     channels: z.array(z.object({ channel: ChannelKind, displayName: z.string().nullable(), unreachable: z.boolean() })),
   }),
   conversationChannel: ChannelKind,
+  /** How sure we are of who is writing (the latest customer message): agents must not trust an unproven sender. */
+  identityLevel: IdentityLevel.default('anonymous'),
   orders: z.array(PacketOrder),
   refunds: z.array(
     z.object({
@@ -165,6 +168,7 @@ export async function buildHandoffPacket(db: DbOrTx, conversationId: string): Pr
       channels: identities,
     },
     conversationChannel: conversation.channel,
+    identityLevel: conversation.identityLevel,
     orders: orderRows.map(({ order, deal, merchant }) => ({
       orderId: order.id,
       orderNumber: order.orderNumber,
@@ -219,6 +223,7 @@ const SummaryTemplates = z.object({
   noOrders: Localized,
   refunds: Localized,
   merchant: Localized,
+  unverified: Localized,
 });
 type SummaryTemplates = z.infer<typeof SummaryTemplates>;
 
@@ -244,6 +249,8 @@ export function ruleBasedSummary(packet: HandoffPacket, reason: string, locale: 
       reason,
     }),
   ];
+  // First thing an agent reads: the sender is not proven (e.g. only an email From header).
+  if (packet.identityLevel !== 'proven') lines.unshift(t('unverified'));
   const lastCustomer = [...packet.transcript].reverse().find((m) => m.author === 'customer');
   if (lastCustomer) {
     const text = lastCustomer.text.replace(/\s+/g, ' ').trim();

@@ -5,6 +5,7 @@ import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
 import { z } from 'zod';
 import type { HandoffPacket } from '../actions/handoff-context.js';
+import { loadCatalog } from '../i18n/catalog.js';
 import { type AuthDeps, MANAGERS, type Role, sessionActor } from './auth.js';
 import { type Actor, ResolutionCode } from './cases.js';
 import { consoleMetrics, type Metrics, MetricsQuery } from './metrics.js';
@@ -253,7 +254,12 @@ function Packet(props: { detail: CaseDetail; actor: Actor }) {
       <h2>Customer</h2>
       <div class="card">
         <strong>{p.customer.name ?? 'Guest'}</strong> {p.customer.firstTimeUser && <span class="badge warn">first-time user</span>}{' '}
-        {p.customer.guest && <span class="badge">guest</span>}
+        {p.customer.guest && <span class="badge">guest</span>}{' '}
+        {p.identityLevel !== 'proven' && (
+          <span class="badge bad" title={loadCatalog('trust').t('en', 'identity.hint')}>
+            {loadCatalog('trust').t('en', `identity.${p.identityLevel}`)}
+          </span>
+        )}
         <div class="muted">
           {p.customer.phone ?? 'no phone'} · {p.customer.email ?? 'no email'} · {p.customer.locale}
         </div>

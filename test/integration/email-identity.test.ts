@@ -8,7 +8,8 @@ import { conversations, coupons, messages, orders, refunds } from '../../src/db/
 import { DEMO_EN_CUSTOMER_ID } from '../../src/db/seed.js';
 import { backends } from '../support/db.js';
 import { startSink } from '../support/email.js';
-import { testService } from '../support/service.js';
+import { loginAs } from '../support/console.js';
+import { call, testService } from '../support/service.js';
 
 // Issue 10 item 1: a forged email From header must never act on the account it names.
 const EMILY = 'emily.chen@example.com';
@@ -145,6 +146,19 @@ describe.each(backends())('who is writing an email, on %s', (backend) => {
     expect((await stored('dmarc-untrusted@example.com')).message.identityLevel).toBe('claimed');
     expect(mailsTo('lina.1990@example.com').at(-1)?.text).toContain('请直接回复这封邮件');
 
+    // Asking for a person works for anyone; the agent sees that the sender is not verified.
+    await smtp('lina.1990@example.com', 'support@kefu.example', ['From: lina.1990@example.com', 'Subject: 退款 dmarc-untrusted@example.com', 'Message-ID: <lina-human@example.com>'], '转人工');
+    const { conversation } = await stored('lina-human@example.com');
+    expect(conversation.status).toBe('waiting');
+    const agent = await loginAs(service, 'agent1@kefu.demo');
+    const detail = await call(service, 'GET', `/api/console/conversations/${conversation.id}`, { token: agent.token });
+    expect(detail.status).toBe(200);
+    expect(detail.body.case.identityLevel).toBe('claimed');
+    expect(detail.body.packet.identityLevel).toBe('claimed');
+    expect(detail.body.handoff.summary.split('\n')[0]).toContain('发件人未验证');
+    const page = await service.app.request(`/console?c=${conversation.id}`, { headers: { authorization: `Bearer ${agent.token}` } });
+    expect(await page.text()).toContain('Sender not verified');
+
     // A trusted-looking header below the topmost one was written before our server saw the mail.
     await send('chenjing@example.com', 'dmarc-buried@example.com', [
       'mx.evil.test; dmarc=none header.from=example.com',
@@ -154,6 +168,16 @@ describe.each(backends())('who is writing an email, on %s', (backend) => {
     // DMARC pass for another domain than the From header's proves nothing about this address.
     await send('zhoujie98@example.com', 'dmarc-other@example.com', [`${TRUSTED}; dmarc=pass header.from=evil.test`]);
     expect((await stored('dmarc-other@example.com')).message.identityLevel).toBe('claimed');
+  });
+
+  it('answers to mail that only claims an address are capped per address (no mailbox flooding)', async () => {
+    for (let i = 0; i < 8; i += 1) {
+      await smtp('attacker@evil.test', 'support@kefu.example', ['From: victim@example.org', `Subject: 你好 ${i}`, `Message-ID: <flood-${i}@evil.test>`], '你好');
+    }
+    const rows = await service.database.db.select().from(messages).where(eq(messages.externalId, 'flood-7@evil.test'));
+    expect(rows).toHaveLength(1);
+    expect(mailsTo('victim@example.org').length).toBeLessThanOrEqual(5);
+    expect(mailsTo('victim@example.org').length).toBeGreaterThan(0);
   });
 
   it('a reply token sent to one address proves nothing for another address', async () => {
