@@ -49,7 +49,7 @@ const EnvSchema = z.object({
   EMAIL_FROM: optionalString,
   /** authserv-ids (comma-separated) of receiving servers whose Authentication-Results DMARC verdict proves an email sender. */
   EMAIL_TRUSTED_AUTHSERV_ID: optionalString.transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')),
-  /** Bot messages one address may get per hour in answer to mail that only claims to be from it. */
+  /** Messages per hour that only claim to be from an address (an email From) which the bot still answers, per address. */
   CLAIMED_REPLIES_PER_HOUR: z.coerce.number().int().min(0).default(5),
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(500),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().positive().default(8),

@@ -1,10 +1,10 @@
-import { and, count, eq, gte, inArray } from 'drizzle-orm';
+import { and, count, eq, gte } from 'drizzle-orm';
 import { conversations, messages } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { Responder } from './responder.js';
 
 export interface ClaimedThrottle {
-  /** Bot and system messages one identity may get per window while its messages are only claimed. */
+  /** Claimed messages of one identity answered per window; later ones are stored but not answered. */
   limit: number;
   windowMs: number;
   logger: Logger;
@@ -22,19 +22,20 @@ export function throttleClaimedReplies(responder: Responder, throttle: ClaimedTh
     async respond(input) {
       const result = await responder.respond(input);
       if (input.message.identityLevel !== 'claimed' || result.replies.length === 0) return result;
-      const [sent] = await input.tx
+      // Earlier claimed messages of this identity taken in within the window (this one is not processed yet).
+      const [earlier] = await input.tx
         .select({ n: count() })
         .from(messages)
         .innerJoin(conversations, eq(conversations.id, messages.conversationId))
         .where(
           and(
             eq(conversations.channelIdentityId, input.conversation.channelIdentityId),
-            eq(messages.direction, 'out'),
-            inArray(messages.author, ['bot', 'system']),
-            gte(messages.createdAt, new Date(input.now.getTime() - throttle.windowMs)),
+            eq(messages.direction, 'in'),
+            eq(messages.identityLevel, 'claimed'),
+            gte(messages.processedAt, new Date(input.now.getTime() - throttle.windowMs)),
           ),
         );
-      if ((sent?.n ?? 0) + result.replies.length <= throttle.limit) return result;
+      if ((earlier?.n ?? 0) < throttle.limit) return result;
       throttle.logger.info({ conversationId: input.conversation.id, messageId: input.message.id }, 'reply.throttled');
       return { ...result, replies: [] };
     },
