@@ -6,6 +6,7 @@ import { MAX_TEXT_LENGTH } from '../../src/core/message.js';
 import type { SenderIdentityInput } from '../../src/core/identity.js';
 import { dmarcPasses } from './auth-results.js';
 import { type AutomatedMail, detectAutomated } from './loop-guard.js';
+import { decodeUtf7Header } from './encoded-words.js';
 import { stripQuotes } from './strip-quotes.js';
 import { bareAddress, findReplyToken, normalizeSubject, parseMessageIds, rawMessageId, splitAddress } from './threading.js';
 
@@ -50,16 +51,20 @@ export interface ParseOptions {
 export async function parseEmail(raw: Buffer, options: ParseOptions = {}): Promise<ParsedEmail> {
   const mail = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
   const fromValue = mail.from?.value.find((a) => a.address) ?? mail.from?.value[0];
-  const fromAddress = (fromValue?.address ?? '').trim().toLowerCase();
+  const rawFrom = headerValues(mail, 'from')[0]?.replace(/\s+/g, ' ').trim() ?? '';
+  // An address without a domain (`From: no_host`) is kept as written: it is who the mail says it is from.
+  const fromAddress = (fromValue?.address ?? '').trim().toLowerCase() || (rawFrom.includes('@') ? '' : rawFrom.slice(0, 320));
   const envelopeFrom = options.envelopeFrom?.trim().toLowerCase() ?? '';
   const fullText = bodyText(mail);
   const stripped = stripQuotes(fullText);
-  const subject = mail.subject ?? '';
+  // mailparser leaves RFC 2047 words in UTF-7 (Outlook 2000) undecoded.
+  const subject = decodeUtf7Header(headerValues(mail, 'subject')[0]) ?? mail.subject ?? '';
+  const fromName = decodeUtf7Header(rawFrom.replace(/<[^<>]*>\s*$/, '').trim()) ?? fromValue?.name;
   return {
     messageId: parseMessageIds(mail.messageId)[0] ?? rawMessageId(raw),
     from: {
       address: fromAddress || envelopeFrom,
-      name: fromValue?.name?.trim() || null,
+      name: fromName?.trim() || null,
     },
     to: addresses(mail.to),
     cc: addresses(mail.cc),
@@ -101,6 +106,7 @@ export function toInbound(email: ParsedEmail, options: ParseOptions = {}): Inbou
       conversationToken: findReplyToken(recipients, options.ourAddress ?? null),
       inReplyTo: [...new Set([...email.inReplyTo, ...email.references.slice().reverse()])].slice(0, 50),
       subject: normalizeSubject(email.subject) || null,
+      messageSubject: email.subject.slice(0, 1000) || null,
     },
     // Machine mail, and mail from our own address coming back, is recorded but never answered: no loops.
     silent: email.automated.autoReply || email.automated.bounce || email.automated.dsn || isOurs(email.from.address, options.ourAddress),

@@ -60,7 +60,10 @@ export type Sender = z.infer<typeof Sender>;
 export const ThreadHint = z.object({
   conversationToken: z.string().nullable().default(null),
   inReplyTo: z.array(z.string()).default([]),
+  /** The topic, normalised for matching (without Re:/Fwd:). */
   subject: z.string().nullable().default(null),
+  /** This message's own subject, decoded, as sent (kept on the message for agents). */
+  messageSubject: z.string().max(1000).nullable().default(null),
 });
 export type ThreadHint = z.infer<typeof ThreadHint>;
 

@@ -316,6 +316,8 @@ export const messages = pgTable(
     editOfMessageId: uuid('edit_of_message_id'),
     /** The channel's id of the underlying message when externalId is a delivery id (Telegram `chat:message_id`); edits find their original by it. */
     channelRef: text('channel_ref'),
+    /** This message's own subject (email), decoded; the conversation keeps only its first. */
+    subject: text('subject'),
     /** Inbound: how sure we were of the sender of this very message; account actions need `proven`. */
     identityLevel: identityLevel('identity_level'),
     createdAt: createdAt(),

@@ -205,6 +205,7 @@ async function storeInbound(deps: ReceiveDeps, inbound: InboundMessage, now: Dat
         processedAt: inbound.silent ? now : null,
         channelRef: inbound.channelMessageRef,
         identityLevel,
+        subject: inbound.thread?.messageSubject ? maskSecrets(inbound.thread.messageSubject) : null,
         editOfMessageId: inbound.editOf === null ? null : await findEditedOriginal(tx, inbound.channel, inbound.editOf),
         createdAt: inbound.receivedAt ?? now,
       })

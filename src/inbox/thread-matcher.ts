@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { InboundMessage } from '../core/message.js';
 import type { Clock } from '../core/ports.js';
@@ -32,7 +32,8 @@ export function createThreadMatcher(clock: Clock, windowMs: number = SUBJECT_WIN
     const hint = inbound.thread;
     if (!hint) return null;
     const found = await findThread(tx, inbound, identity, clock.now(), windowMs);
-    if (!found || found.status === 'closed') return null;
+    if (!found) return newTopic(tx, inbound, identity, clock.now());
+    if (found.status === 'closed') return null;
     // The new text decides; a subject usually still carries the thread's old number ("Re: 退款 KF…").
     const inText = orderNumbersIn(inbound.text);
     const named = inText.length > 0 ? inText : orderNumbersIn(hint.subject ?? '');
@@ -96,6 +97,26 @@ async function findThread(
     if (bySubject) return bySubject;
   }
   return null;
+}
+
+/**
+ * A message that answers nothing (no reply token, In-Reply-To or References) and names a subject
+ * other than the sender's open conversation is a new topic: it opens its own conversation, linked
+ * to that open one for agents, instead of being glued onto it. Without a subject, or with the
+ * open conversation's own subject, the default (the open conversation) stands.
+ */
+async function newTopic(tx: Tx, inbound: InboundMessage, identity: { id: string; customerId: string }, now: Date): Promise<Conversation | null> {
+  const hint = inbound.thread;
+  if (!hint?.subject || hint.conversationToken || hint.inReplyTo.length > 0) return null;
+  const [open] = await tx
+    .select()
+    .from(conversations)
+    .where(and(eq(conversations.channelIdentityId, identity.id), ne(conversations.status, 'closed'), isNull(conversations.parentConversationId)))
+    .limit(1);
+  if (!open) return null;
+  const thread = StoredThread.safeParse(open.thread);
+  if (thread.success && thread.data.subject === hint.subject) return null;
+  return openLinkedConversation(tx, open, identity, now);
 }
 
 function conversationOrderNumber(conversation: Conversation): string | null {
