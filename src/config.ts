@@ -70,6 +70,8 @@ const EnvSchema = z.object({
   FOLLOWUP_DAYS: z.coerce.number().int().min(0).default(3),
   /** Complaints per order above which the dashboard highlights a merchant. */
   COMPLAINT_RATE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.05),
+  /** Personal data in messages older than this many days is masked by a durable timer; unset = kept. */
+  RETENTION_DAYS: z.coerce.number().int().positive().optional(),
   TIMER_POLL_MS: z.coerce.number().int().positive().default(5000),
 });
 

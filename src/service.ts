@@ -29,6 +29,7 @@ import { EMAIL_INBOUND_PATH, emailRoutes } from './http/email-routes.js';
 import { markUnreachable } from './inbox/mark-unreachable.js';
 import { createThreadMatcher } from './inbox/thread-matcher.js';
 import { throttleClaimedReplies } from './inbox/claimed-throttle.js';
+import { armRetention } from './privacy/retention.js';
 import { createTelegramAdapter } from '../channels/telegram/index.js';
 import { createTelegramIntake, type TelegramIntake, telegramRoutes } from './http/telegram-routes.js';
 import { linkIdentityByPhone, setIdentityReachable } from './inbox/link-identity.js';
@@ -241,6 +242,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           await outbox.releaseAllClaims();
         }
         outbox.start();
+        // Data retention runs as a durable timer beside the SLA timers (RETENTION_DAYS).
+        if (config.RETENTION_DAYS !== undefined) await armRetention(db, clock.now());
         humans.timers.start();
         await processor.sweep();
         const sweep = () => {

@@ -50,6 +50,7 @@ export function createConsole(deps: {
   const timers = new TimerWorker({
     db: deps.db,
     wording,
+    retentionDays: config.RETENTION_DAYS,
     clock: deps.clock,
     logger: deps.logger,
     pollMs: config.TIMER_POLL_MS,

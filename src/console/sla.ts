@@ -4,12 +4,15 @@ import type { Db, Tx } from '../db/client.js';
 import { auditLog, conversations, timers } from '../db/schema.js';
 import { writeReplies } from '../inbox/write-replies.js';
 import type { Logger } from '../logger.js';
+import { RETENTION_TIMER_KIND, runRetention } from '../privacy/retention.js';
 import { notify } from './cases.js';
 import type { HandoffMessages } from './wording.js';
 
 export interface TimerDeps {
   db: Db;
   wording: HandoffMessages;
+  /** RETENTION_DAYS: the retention timer masks personal data in older messages; unset = it does nothing. */
+  retentionDays?: number | undefined;
 }
 
 /** What one evaluation did: timers fired, and the conversations they changed. */
@@ -29,6 +32,11 @@ async function audit(tx: Tx, action: string, conversationId: string, data: Recor
 }
 
 async function handle(deps: TimerDeps, tx: Tx, timer: TimerRow, now: Date): Promise<Outcome> {
+  // Not about a conversation: the data-retention run (src/privacy/retention.ts).
+  if (timer.kind === RETENTION_TIMER_KIND) {
+    if (deps.retentionDays !== undefined) await runRetention(tx, now, deps.retentionDays);
+    return { changed: false };
+  }
   const [c] = await tx.select().from(conversations).where(eq(conversations.id, timer.subjectId)).for('update');
   if (!c) return { changed: false };
   const open = c.status === 'waiting' || c.status === 'assigned';

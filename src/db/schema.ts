@@ -77,6 +77,8 @@ export const customers = pgTable(
     firstTimeUser: boolean('first_time_user').notNull().default(false),
     /** A guest created from an unknown channel identity, not yet linked to a platform account. */
     guest: boolean('guest').notNull().default(false),
+    /** Personal data erased on the customer's request (`kefu customer erase`); order and money records stay. */
+    erasedAt: ts('erased_at'),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('customers_phone_uq').on(t.phone), index('customers_email_idx').on(t.email)],
@@ -316,6 +318,8 @@ export const messages = pgTable(
     editOfMessageId: uuid('edit_of_message_id'),
     /** The channel's id of the underlying message when externalId is a delivery id (Telegram `chat:message_id`); edits find their original by it. */
     channelRef: text('channel_ref'),
+    /** Personal data in text, original and subject masked by the retention timer (RETENTION_DAYS). */
+    maskedAt: ts('masked_at'),
     /** This message's own subject (email), decoded; the conversation keeps only its first. */
     subject: text('subject'),
     /** Inbound: how sure we were of the sender of this very message; account actions need `proven`. */
