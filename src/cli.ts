@@ -120,6 +120,8 @@ program
           sender: { externalId, customerId: customer.id, displayName: customer.name },
           text: choice ? choice.label : text,
           choice: choice ? choice.id : null,
+          // Whoever runs the CLI has the database in hand: they speak for the customer they chose.
+          identity: { level: 'proven', basis: 'cli' },
         });
         await service.settle();
         await printNew();

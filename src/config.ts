@@ -47,6 +47,10 @@ const EnvSchema = z.object({
   SMTP_URL: optionalString,
   EMAIL_WEBHOOK_SECRET: optionalString,
   EMAIL_FROM: optionalString,
+  /** authserv-ids (comma-separated) of receiving servers whose Authentication-Results DMARC verdict proves an email sender. */
+  EMAIL_TRUSTED_AUTHSERV_ID: optionalString.transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')),
+  /** Messages per hour that only claim to be from an address (an email From) which the bot still answers, per address. */
+  CLAIMED_REPLIES_PER_HOUR: z.coerce.number().int().min(0).default(5),
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(500),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().positive().default(8),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(12),
@@ -66,6 +70,8 @@ const EnvSchema = z.object({
   FOLLOWUP_DAYS: z.coerce.number().int().min(0).default(3),
   /** Complaints per order above which the dashboard highlights a merchant. */
   COMPLAINT_RATE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.05),
+  /** Personal data in messages older than this many days is masked by a durable timer; unset = kept. */
+  RETENTION_DAYS: z.coerce.number().int().positive().optional(),
   TIMER_POLL_MS: z.coerce.number().int().positive().default(5000),
   /** The header a trusted reverse proxy puts the client address in (x-forwarded-for, x-real-ip, …); unset = the socket's peer. */
   TRUST_PROXY: optionalString.pipe(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name such as x-forwarded-for').optional()),

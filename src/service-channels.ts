@@ -3,6 +3,7 @@ import { createEmailChannel } from '../channels/email/module.js';
 import { createTelegramAdapter } from '../channels/telegram/index.js';
 import { createTelegramChannel } from '../channels/telegram/module.js';
 import { createWebchatChannel } from '../channels/webchat/module.js';
+import type { ProofRemedy } from './core/identity.js';
 import type { Config } from './config.js';
 import type { ChannelAdapter } from './core/channel.js';
 import type { ChannelModule, LiveEvents, ReceiveInbound } from './core/channel-module.js';
@@ -23,6 +24,8 @@ export interface Channels {
   readonly mounts: { path: string; app: Hono<any> }[];
   /** Paths whose channel enforces its own body limit (raw MIME email). */
   readonly rawBodyPaths: string[];
+  /** How a sender on this channel proves who they are (for account actions); null = it cannot. */
+  proofRemedy(channel: ChannelKind): ProofRemedy | null;
   /** Starts listeners and polling. */
   start(): Promise<void>;
   /** Stops them and waits for the channels' background work. */
@@ -55,6 +58,7 @@ export function createChannels(deps: ChannelsDeps): Channels {
         smtpUrl: config.SMTP_URL ?? null,
         listenPort: config.SMTP_LISTEN_PORT ?? null,
         listenHost: config.HOST,
+        trustedAuthservIds: config.EMAIL_TRUSTED_AUTHSERV_ID,
         log: logger,
         webhookSecret: config.EMAIL_WEBHOOK_SECRET,
         intake: {
@@ -108,8 +112,10 @@ function channelSet(modules: ChannelModule[], overrides: Partial<Record<ChannelK
     const kind = ChannelKind.parse(name);
     if (adapter && !running.some((m) => m.name === kind)) running.push(adapterOnly(kind, adapter));
   }
+  const adapters: Partial<Record<ChannelKind, ChannelAdapter>> = Object.fromEntries(running.map((m) => [m.name, m.adapter]));
   return {
-    adapters: Object.fromEntries(running.map((m) => [m.name, m.adapter])),
+    adapters,
+    proofRemedy: (channel) => adapters[channel]?.capabilities.proofRemedy ?? null,
     mounts: modules.flatMap((m) => m.routes ?? []),
     rawBodyPaths: modules.flatMap((m) => m.rawBodyPaths ?? []),
     async start() {

@@ -14,6 +14,8 @@ import { studioMounts } from './admin/studio-mounts.js';
 import { createStudio } from './studio/create-studio.js';
 import { createAfterSales } from './aftersales/index.js';
 import { createChannels } from './service-channels.js';
+import { throttleClaimedReplies } from './inbox/claimed-throttle.js';
+import { armRetention } from './privacy/retention.js';
 import type { Service, ServiceOptions } from './service-types.js';
 
 export { FLOWS_DIR } from './paths.js';
@@ -36,12 +38,15 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     const refundGateway = actionDeps.refunds;
     const aftersales = createAfterSales({ config, db, clock, hub, logger, gateway: refundGateway, kickOutbox });
     const actions = { ...actionDeps, complaintOpened: aftersales.complaintOpened };
-    const bot = await createBot({ config, logger, clock, db, library, actions, llm, responder: options.responder });
     const receive = (inbound: InboundMessageInput) => pipeline.receive(inbound);
     const channels = createChannels({ config, logger, clock, db, live: hub, receive, overrides: options.adapters });
+    const proofRemedy = channels.proofRemedy;
+    const bot = await createBot({ config, logger, clock, db, library, actions, llm, proofRemedy, responder: options.responder });
     const timerHandlers = aftersales.timerHandlers;
     const humans = createConsole({ config, db, clock, hub, logger, refundGateway, kickOutbox, timerHandlers });
-    const responder = humans.wrapResponder(bot);
+    // Answers to senders who only claim an address (a forged From) are capped per identity.
+    const claimedCap = { limit: config.CLAIMED_REPLIES_PER_HOUR, windowMs: 3600_000, logger };
+    const responder = throttleClaimedReplies(humans.wrapResponder(bot), claimedCap);
     const pipeline = createPipeline({ config, db, clock, logger, hub, adapters: channels.adapters, responder });
     const sweep = createRecoverySweep(pipeline.processor, logger);
     const sessionTtlMs = config.SESSION_TTL_HOURS * 3600_000;
@@ -55,6 +60,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       async start() {
         await pipeline.start(database.kind === 'pglite');
         humans.timers.start();
+        // Data retention runs as a durable timer beside the SLA timers (RETENTION_DAYS).
+        if (config.RETENTION_DAYS !== undefined) await armRetention(db, clock.now());
         await aftersales.start();
         await sweep.start();
         await channels.start();

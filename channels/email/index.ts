@@ -62,6 +62,8 @@ export interface EmailAdapterOptions {
   from: string | null;
   /** SMTP_URL for outbound; unset = we cannot send (deliveries are retried until it is set). */
   smtpUrl: string | null;
+  /** EMAIL_TRUSTED_AUTHSERV_ID: receiving servers whose DMARC verdict in Authentication-Results we trust. */
+  trustedAuthservIds?: readonly string[];
   /** SMTP_LISTEN_PORT; unset = no listener. */
   listenPort: number | null;
   listenHost?: string;
@@ -82,7 +84,7 @@ export interface IngestResult {
 /** The email channel: parse raw MIME (SMTP listener or webhook), send replies over SMTP. */
 export class EmailAdapter implements ChannelAdapter {
   readonly kind = 'email' as const;
-  readonly capabilities = { buttons: false, maxTextLength: 100_000, formatting: 'html' as const };
+  readonly capabilities = { buttons: false, maxTextLength: 100_000, formatting: 'html' as const, proofRemedy: 'reply' as const };
   private readonly sender: EmailSender | null;
   private readonly listener: SmtpListener | null;
 
@@ -111,7 +113,12 @@ export class EmailAdapter implements ChannelAdapter {
 
   /** Parses and stores one raw email; resolves only once it is durably stored. */
   async ingest(raw: Buffer, envelope: { envelopeFrom?: string | null; envelopeTo?: string[] } = {}): Promise<IngestResult> {
-    const options = { ourAddress: this.options.from, envelopeFrom: envelope.envelopeFrom ?? null, envelopeTo: envelope.envelopeTo ?? [] };
+    const options = {
+      ourAddress: this.options.from,
+      envelopeFrom: envelope.envelopeFrom ?? null,
+      envelopeTo: envelope.envelopeTo ?? [],
+      trustedAuthservIds: this.options.trustedAuthservIds ?? [],
+    };
     const problem = mailLimitProblem(raw);
     if (problem) return this.refuse(raw, problem);
     let email: ParsedEmail;

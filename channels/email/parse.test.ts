@@ -40,7 +40,7 @@ describe('parseEmail', () => {
   it('finds the reply token, threading ids and a normalised subject for the core', async () => {
     const raw = mail('UTF-8', '好的', ['In-Reply-To: <kefu.abc@kefu.example>', 'References: <x@y> <kefu.abc@kefu.example>']);
     const inbound = toInbound(await parseEmail(raw), { ourAddress: 'Support <support@kefu.example>' });
-    expect(inbound.thread).toEqual({ conversationToken: 'tok123456', inReplyTo: ['kefu.abc@kefu.example', 'x@y'], subject: '退款 KF12345678' });
+    expect(inbound.thread).toEqual({ conversationToken: 'tok123456', inReplyTo: ['kefu.abc@kefu.example', 'x@y'], subject: '退款 KF12345678', messageSubject: '退款 KF12345678' });
     expect(inbound.externalMessageId).toBe('m1@example.com');
     expect(inbound.silent).toBe(false);
   });
@@ -79,5 +79,26 @@ describe('parseEmail', () => {
       const raw = Buffer.from(`From: a@example.com\r\nSubject: ${subject}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAway`, 'utf8');
       expect((await parseEmail(raw)).automated.autoReply).toBe(true);
     }
+  });
+});
+
+describe('parseEmail: Outlook 2000 UTF-7 words and addresses without a domain', () => {
+  const raw = (from: string, subject: string) =>
+    Buffer.from([`From: ${from}`, 'To: support@kefu.example', `Subject: ${subject}`, 'Message-ID: <u7@example.com>', '', 'hallo'].join('\r\n'));
+
+  it('decodes RFC 2047 words whose charset is UTF-7, Q and B, in the subject and the sender name', async () => {
+    const email = await parseEmail(raw('=?utf-7?Q?J+APw-rgen?= <juergen@example.de>', '=?utf-7?Q?Fr+APY-sche?= =?UTF-7?B?K0FQWS0=?= und Kr+APY-ten'));
+    expect(email.subject).toBe('Fröscheö und Kr+APY-ten');
+    expect(email.from).toEqual({ address: 'juergen@example.de', name: 'Jürgen' });
+    expect(toInbound(email).thread?.messageSubject).toBe('Fröscheö und Kr+APY-ten');
+  });
+
+  it('keeps an address without a domain as written', async () => {
+    const email = await parseEmail(raw('no_host', 'hi'), { envelopeFrom: 'bounce@relay.example' });
+    expect(email.from.address).toBe('no_host');
+    const inbound = toInbound(email);
+    expect(inbound.sender.externalId).toBe('no_host');
+    expect(inbound.sender.email).toBeNull();
+    expect(inbound.identity?.level).toBe('anonymous');
   });
 });

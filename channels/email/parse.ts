@@ -4,7 +4,10 @@ import { type AddressObject, type Attachment as MailAttachment, type ParsedMail,
 import { maskSecrets } from '../../src/core/mask.js';
 import type { Attachment, InboundMessageInput } from '../../src/core/message.js';
 import { MAX_TEXT_LENGTH } from '../../src/core/message.js';
+import type { SenderIdentityInput } from '../../src/core/identity.js';
+import { dmarcPasses } from './auth-results.js';
 import { type AutomatedMail, detectAutomated } from './loop-guard.js';
+import { decodeUtf7Header } from './encoded-words.js';
 import { stripQuotes } from './strip-quotes.js';
 import { bareAddress, findReplyToken, normalizeSubject, parseMessageIds, rawMessageId, splitAddress } from './threading.js';
 
@@ -29,6 +32,8 @@ export interface ParsedEmail {
   attachments: Attachment[];
   automated: AutomatedMail;
   date: Date | null;
+  /** `Authentication-Results` header values, topmost (added last, by the nearest server) first. */
+  authenticationResults: string[];
 }
 
 /** Options for turning raw MIME into a ParsedEmail. */
@@ -39,22 +44,28 @@ export interface ParseOptions {
   envelopeFrom?: string | null;
   /** SMTP envelope recipients, searched for the reply token like Delivered-To. */
   envelopeTo?: string[];
+  /** authserv-ids of receiving servers whose Authentication-Results we trust (EMAIL_TRUSTED_AUTHSERV_ID). */
+  trustedAuthservIds?: readonly string[];
 }
 
 /** Parses raw MIME (any charset mailparser/iconv-lite know, RFC 2047 headers) into a ParsedEmail. */
 export async function parseEmail(raw: Buffer, options: ParseOptions = {}): Promise<ParsedEmail> {
   const mail = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
   const fromValue = mail.from?.value.find((a) => a.address) ?? mail.from?.value[0];
-  const fromAddress = (fromValue?.address ?? '').trim().toLowerCase();
+  const rawFrom = headerValues(mail, 'from')[0]?.replace(/\s+/g, ' ').trim() ?? '';
+  // An address without a domain (`From: no_host`) is kept as written: it is who the mail says it is from.
+  const fromAddress = (fromValue?.address ?? '').trim().toLowerCase() || (rawFrom.includes('@') ? '' : rawFrom.slice(0, 320));
   const envelopeFrom = options.envelopeFrom?.trim().toLowerCase() ?? '';
   const fullText = bodyText(mail);
   const stripped = stripQuotes(fullText);
-  const subject = mail.subject ?? '';
+  // mailparser leaves RFC 2047 words in UTF-7 (Outlook 2000) undecoded.
+  const subject = decodeUtf7Header(headerValues(mail, 'subject')[0]) ?? mail.subject ?? '';
+  const fromName = decodeUtf7Header(rawFrom.replace(/<[^<>]*>\s*$/, '').trim()) ?? fromValue?.name;
   return {
     messageId: parseMessageIds(mail.messageId)[0] ?? rawMessageId(raw),
     from: {
       address: fromAddress || envelopeFrom,
-      name: fromValue?.name?.trim() || null,
+      name: fromName?.trim() || null,
     },
     to: addresses(mail.to),
     cc: addresses(mail.cc),
@@ -74,6 +85,7 @@ export async function parseEmail(raw: Buffer, options: ParseOptions = {}): Promi
       raw,
     }),
     date: mail.date ?? null,
+    authenticationResults: headerValues(mail, 'authentication-results'),
   };
 }
 
@@ -96,12 +108,28 @@ export function toInbound(email: ParsedEmail, options: ParseOptions = {}): Inbou
       inReplyTo: [...new Set([...email.inReplyTo, ...email.references.slice().reverse()])].slice(0, 50),
       // Masked like message texts: the subject is stored on the conversation for threading.
       subject: maskSecrets(normalizeSubject(email.subject)) || null,
+      messageSubject: maskSecrets(email.subject.slice(0, 1000)) || null,
     },
     // Machine mail, and mail from our own address coming back, is recorded but never answered: no loops.
     silent: email.automated.autoReply || email.automated.bounce || email.automated.dsn || isOurs(email.from.address, options.ourAddress),
     original: email.fullText,
     receivedAt: null,
+    identity: senderIdentity(email, options),
   };
+}
+
+/**
+ * What an email proves about its sender. The From header alone proves nothing (anyone can write
+ * it): such mail is `claimed`. It is `proven` when a trusted receiving server says DMARC passed
+ * for the From domain, or when it comes back through the conversation's reply address, which
+ * kefu sent only to that mailbox (checked by the core against the conversation's own address).
+ */
+function senderIdentity(email: ParsedEmail, options: ParseOptions): SenderIdentityInput {
+  const address = email.from.address;
+  if (dmarcPasses(email.authenticationResults, options.trustedAuthservIds ?? [], address)) {
+    return { level: 'proven', basis: 'dmarc', replyTokenProves: true };
+  }
+  return { level: address.includes('@') ? 'claimed' : 'anonymous', basis: 'from_header', replyTokenProves: true };
 }
 
 function isOurs(address: string, ourAddress: string | null | undefined): boolean {

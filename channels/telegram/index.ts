@@ -174,7 +174,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
 
   return {
     kind: 'telegram',
-    capabilities: { buttons: true, maxTextLength: TELEGRAM_MAX_TEXT, formatting: 'plain', contactRequest: true },
+    capabilities: { buttons: true, maxTextLength: TELEGRAM_MAX_TEXT, formatting: 'plain', contactRequest: true, proofRemedy: 'share_contact' },
     send,
     parseUpdate: (raw) =>
       parseUpdate(raw, { menuCommand: messages.menu_command, notice: (notice, locale) => noticeMessage(messages, notice, locale) }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SenderIdentityInput } from '../../src/core/identity.js';
 import { type Attachment, type ChannelNotice, InboundMessage, type Locale } from '../../src/core/message.js';
 import {
   TelegramCallbackQuery,
@@ -206,8 +207,20 @@ function fromMessage(
     editOf: edited ? ref : null,
     receivedAt: telegramTime(message.edit_date ?? message.date),
     notices: notice ? [words.notice(notice, locale ?? 'zh-Hans')] : [],
+    identity: telegramIdentity(verifiedPhone !== null),
   });
   return { ...effects, kind: 'message', inbound, verifiedPhone, chatId: chat.id, locale: locale ?? 'zh-Hans', notice };
+}
+
+/**
+ * Telegram authenticates the user id, so a contact the user shared of themselves proves them for
+ * this and every later message (remembered on the identity); until then the user is anonymous and
+ * can prove themselves by sharing their contact.
+ */
+function telegramIdentity(sharedOwnContact: boolean): SenderIdentityInput {
+  return sharedOwnContact
+    ? { level: 'proven', basis: 'shared_contact', remember: true }
+    : { level: 'anonymous', basis: null, remember: true };
 }
 
 function fromCallbackQuery(
@@ -233,6 +246,7 @@ function fromCallbackQuery(
     text: command ? words.menuCommand[locale ?? 'zh-Hans'] : label,
     choice: command ? null : data,
     locale,
+    identity: telegramIdentity(false),
   });
   return { ...effects, ...answered, kind: 'message', inbound, verifiedPhone: null, chatId: chat?.id ?? query.from.id, locale: locale ?? 'zh-Hans' };
 }

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { ChannelAdapter } from '../../src/core/channel.js';
+import type { IdentityLevel } from '../../src/core/identity.js';
 import { Locale, MAX_TEXT_LENGTH, type InboundMessageInput } from '../../src/core/message.js';
 
 /** `POST /api/webchat/sessions` body. */
@@ -55,6 +56,7 @@ export function toInbound(
   body: MessageRequest,
   choiceLabel: string | null,
   locale: Locale | null,
+  identityLevel: IdentityLevel = 'anonymous',
 ): InboundMessageInput {
   const choice = body.choice ?? null;
   return {
@@ -65,6 +67,8 @@ export function toInbound(
     text: choice === null ? (body.text ?? '') : (choiceLabel ?? choice),
     choice,
     locale,
+    // The session proved it (signed identity) or not; an anonymous visitor can only sign in in the host app.
+    identity: { level: identityLevel, basis: identityLevel === 'proven' ? 'signed_session' : null },
   };
 }
 
@@ -76,7 +80,7 @@ export function toInbound(
 export function createWebchatAdapter(): ChannelAdapter {
   return {
     kind: 'webchat',
-    capabilities: { buttons: true, maxTextLength: MAX_TEXT_LENGTH, formatting: 'plain' },
+    capabilities: { buttons: true, maxTextLength: MAX_TEXT_LENGTH, formatting: 'plain', proofRemedy: 'sign_in' },
     async send() {
       return { ok: true, externalId: null };
     },

@@ -11,6 +11,7 @@ import {
 } from './index.js';
 import type { ChannelLog, LiveEvents, ReceiveInbound } from '../../src/core/channel-module.js';
 import { AppError } from '../../src/core/errors.js';
+import type { IdentityLevel } from '../../src/core/identity.js';
 import type { Clock } from '../../src/core/ports.js';
 import { parseJson } from '../../src/core/request.js';
 import { StreamWaker } from '../../src/core/stream-waker.js';
@@ -61,6 +62,7 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
   app.post('/sessions', async (c) => {
     const body = await parseJson(c, SessionRequest);
     let customerId: string | null = null;
+    let identityLevel: IdentityLevel = 'anonymous';
     if (body.customerId !== undefined) {
       if (deps.identitySecret) {
         if (!body.signature || !verifyCustomerSignature(body.customerId, body.signature, deps.identitySecret)) {
@@ -74,7 +76,10 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
       }
       const customer = z.uuid().safeParse(body.customerId).success ? await deps.store.findCustomer(body.customerId) : null;
       if (!customer) throw new AppError('not_found', `customer ${body.customerId} not found`);
-      customerId = customer;
+      customerId = customer.id;
+      // Signed by the host app: proven. Demo mode without a secret: proven only for the seeded demo
+      // customers (not guests, who were made from an unproven channel identity).
+      identityLevel = deps.identitySecret || !customer.guest ? 'proven' : 'claimed';
     }
     const now = deps.clock.now();
     const externalId = webchatExternalId({ customerId, visitorId: randomUUID() });
@@ -83,6 +88,7 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
       customerId,
       externalId,
       locale: body.locale ?? null,
+      identityLevel,
       tokenHash: hashToken(token),
       now,
       expiresAt: new Date(now.getTime() + ttl),
@@ -94,7 +100,7 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
     const session = await authenticate(c);
     const body = await parseJson(c, MessageRequest);
     const choiceLabel = body.choice === undefined ? null : await deps.store.lastChoiceLabel(session.channelIdentityId, body.choice);
-    const result = await deps.receive(toInbound(session, body, choiceLabel, session.locale));
+    const result = await deps.receive(toInbound(session, body, choiceLabel, session.locale, session.identityLevel));
     return c.json({ messageId: result.messageId, duplicate: result.duplicate }, 202);
   });
 

@@ -50,6 +50,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function complaintOpen(deps: ComplaintDeps): ActionDef<ComplaintOpenInput, 'opened' | 'not_found'> {
   return {
     name: 'complaint.open',
+    account: true,
     input: ComplaintOpenInput,
     outcomes: ['opened', 'not_found'],
     async run(ctx, input) {

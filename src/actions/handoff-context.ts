@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { and, asc, desc, eq, inArray, ne } from 'drizzle-orm';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { IdentityLevel } from '../core/identity.js';
 import { ChannelKind, Locale } from '../core/message.js';
 import type { DbOrTx } from '../db/client.js';
 import { complaintWindow, merchantComplaintStats } from '../db/complaint-stats.js';
@@ -76,6 +77,8 @@ export const HandoffPacket = z.object({
     channels: z.array(z.object({ channel: ChannelKind, displayName: z.string().nullable(), unreachable: z.boolean() })),
   }),
   conversationChannel: ChannelKind,
+  /** How sure we are of who is writing (the latest customer message): agents must not trust an unproven sender. */
+  identityLevel: IdentityLevel.default('anonymous'),
   orders: z.array(PacketOrder),
   refunds: z.array(
     z.object({
@@ -262,6 +265,7 @@ export async function buildHandoffPacket(db: DbOrTx, conversationId: string, hin
       channels: identities,
     },
     conversationChannel: conversation.channel,
+    identityLevel: conversation.identityLevel,
     orders: orderRows.map(({ order, deal, merchant }) => ({
       orderId: order.id,
       orderNumber: order.orderNumber,
@@ -446,6 +450,7 @@ const SummaryTemplates = z.object({
   merchant: Localized,
   unknown: Localized,
   words: z.object({ channel: Words, reason: Words, category: Words, outcome: Words, couponState: Words, merchantStatus: Words, why: Words }),
+  unverified: Localized,
 });
 type SummaryTemplates = z.infer<typeof SummaryTemplates>;
 type Line = Exclude<keyof SummaryTemplates, 'words'>;
@@ -540,6 +545,8 @@ export function ruleBasedSummary(packet: HandoffPacket, reason: string, locale: 
     }),
     ...caseLines(packet, locale),
   ];
+  // First thing an agent reads: the sender is not proven (e.g. only an email From header).
+  if (packet.identityLevel !== 'proven') lines.unshift(t('unverified'));
   const caseOrder = focusOrderNumber(packet.focus);
   const coupons = (o: PacketOrder) => o.coupons.map((c) => `${c.code} ${summaryWord('couponState', c.state, locale)}`).join(', ') || '—';
   if (caseOrder === null) {

@@ -24,6 +24,7 @@ export type OrdersRecentInput = z.infer<typeof OrdersRecentInput>;
 export function ordersRecent(source: OrderSource): ActionDef<OrdersRecentInput, 'found' | 'none'> {
   return {
     name: 'orders.recent',
+    account: true,
     input: OrdersRecentInput,
     outcomes: ['found', 'none'],
     async run(ctx, input) {
@@ -41,6 +42,7 @@ export type OrdersFindInput = z.infer<typeof OrdersFindInput>;
 export function ordersFind(source: OrderSource): ActionDef<OrdersFindInput, 'found' | 'not_found'> {
   return {
     name: 'orders.find',
+    account: true,
     input: OrdersFindInput,
     outcomes: ['found', 'not_found'],
     async run(ctx, input) {
@@ -60,6 +62,7 @@ export type DealTermsInput = z.infer<typeof DealTermsInput>;
 export function dealTerms(source: OrderSource): ActionDef<DealTermsInput, 'found' | 'not_found'> {
   return {
     name: 'deal.terms',
+    account: true,
     input: DealTermsInput,
     outcomes: ['found', 'not_found'],
     async run(ctx, input) {

@@ -16,6 +16,8 @@ export type RefundStatusInput = z.infer<typeof RefundStatusInput>;
 export function refundStatus(wording: ProgressMessages): ActionDef<RefundStatusInput, 'found' | 'none'> {
   return {
     name: 'refund.status',
+    // It reads the consumer's refunds: only for a sender the channel has proven.
+    account: true,
     input: RefundStatusInput,
     outcomes: ['found', 'none'],
     async run(ctx, input) {

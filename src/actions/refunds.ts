@@ -112,6 +112,7 @@ function couponDecisionData(e: Evaluated, unitPriceCents: number) {
 export function refundCheck(deps: RefundDeps): ActionDef<RefundCheckInput, RefundCheckOutcome> {
   return {
     name: 'refund.check',
+    account: true,
     input: RefundCheckInput,
     outcomes: ['eligible', 'partially_eligible', 'review', 'used', 'no_refund_terms', 'not_expired_yet', 'already_refunded', 'not_found'],
     async run(ctx, input) {
@@ -183,6 +184,7 @@ interface RefundLine {
 export function refundSubmit(deps: RefundDeps): ActionDef<RefundSubmitInput, RefundSubmitOutcome> {
   return {
     name: 'refund.submit',
+    account: true,
     input: RefundSubmitInput,
     outcomes: ['refunded', 'pending_review', 'already_refunded', 'ineligible', 'not_found'],
     run: (ctx, input) => submit(deps, ctx, input),

@@ -24,6 +24,11 @@ export interface ActionDef<TInput = unknown, TOutcome extends string = string> {
   name: string;
   /** Validates the input the flow passes (slot values). */
   input: z.ZodType<TInput>;
+  /**
+   * Touches a customer's account (their orders, coupon codes, refunds, complaints on an order):
+   * runs only for a sender whose identity is proven; the bot turn refuses it otherwise.
+   */
+  account: boolean;
   /** Every outcome it can return; `kefu flows check` verifies flows branch only on these. */
   outcomes: readonly TOutcome[];
   run(ctx: ActionContext, input: TInput): Promise<ActionResult<TOutcome>>;

@@ -1,7 +1,9 @@
 import { type HandoffSummarizer, handoffPolicyFromConfig } from '../actions/handoff.js';
 import { type ActionDeps, createActionRegistry } from '../actions/index.js';
 import type { Config } from '../config.js';
+import type { ProofRemedy } from '../core/identity.js';
 import type { IntentClassifier } from '../core/intent.js';
+import type { ChannelKind } from '../core/message.js';
 import type { Clock } from '../core/ports.js';
 import type { Db } from '../db/client.js';
 import type { FlowLibrary } from '../engine/flow-library.js';
@@ -30,6 +32,8 @@ export async function createBot(deps: {
   library: FlowLibrary;
   /** What the domain actions run against (orders, refunds, complaint hooks). */
   actions: ActionDeps;
+  /** How a channel's sender can prove who they are (sign in, share contact, reply), for account actions. */
+  proofRemedy?: (channel: ChannelKind) => ProofRemedy | null;
   /** Builds the LLM part; called only when the flow responder is built. */
   llm(): LlmParts;
   /** Replace the bot (tests). */
@@ -47,5 +51,6 @@ export async function createBot(deps: {
     logger,
     handoffPolicy: handoffPolicyFromConfig(config),
     summarizer: llm.summarizer,
+    ...(deps.proofRemedy ? { proofRemedy: deps.proofRemedy } : {}),
   });
 }

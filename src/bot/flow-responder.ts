@@ -2,6 +2,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { type HandoffPolicy, type HandoffSummarizer, openHandoff, refineHandoffSummary } from '../actions/handoff.js';
 import type { ActionRegistry } from '../actions/registry.js';
 import { AppError } from '../core/errors.js';
+import { type IdentityLevel, type ProofRemedy, ProofRequired } from '../core/identity.js';
 import { Classification, type ClassifyContext, type IntentClassifier } from '../core/intent.js';
 import { maskPersonalData, maskSecrets } from '../core/mask.js';
 import { Locale } from '../core/message.js';
@@ -23,6 +24,8 @@ export interface FlowResponderDeps {
   handoffPolicy?: HandoffPolicy;
   /** Rewrites a handoff's rule-based summary (an LLM) after the turn committed; null = keep it. */
   summarizer?: { db: Db; summarizer: HandoffSummarizer } | null;
+  /** How an unproven sender proves who they are on a channel (the adapter's capabilities). */
+  proofRemedy?: (channel: Conversation['channel']) => ProofRemedy | null;
 }
 
 function needsClassification(conversation: Conversation, text: string, choice: string | null): boolean {
@@ -31,11 +34,14 @@ function needsClassification(conversation: Conversation, text: string, choice: s
   return choice === null && norm !== '' && !/^\d{1,2}$/.test(norm);
 }
 
-function actionPort(registry: ActionRegistry, tx: Tx, conversation: Conversation, now: Date): ActionPort {
+function actionPort(registry: ActionRegistry, tx: Tx, conversation: Conversation, now: Date, level: IdentityLevel): ActionPort {
   return {
     async run(name, input) {
       const def = registry.get(name);
       if (!def) throw new AppError('internal', `flow calls unknown action ${name}`);
+      // The one gate every flow passes: whatever a flow file says, an account action never runs
+      // for a sender the channel has not proven (a forged email From must not move money).
+      if (def.account && level !== 'proven') throw new ProofRequired(name);
       const parsed = def.input.safeParse(input);
       if (!parsed.success) throw new AppError('validation_failed', `flow passed invalid input to ${name}`, parsed.error.issues);
       const result = await def.run(
@@ -112,15 +118,18 @@ export function createFlowResponder(deps: FlowResponderDeps): Responder {
         },
       };
       const openedHandoffs: string[] = [];
+      const level = message.identityLevel ?? 'anonymous';
+      event.identity = { level, remedy: deps.proofRemedy?.(conversation.channel) ?? null };
       const advanceDeps: AdvanceDeps = {
         classifier,
-        actions: actionPort(deps.actions, tx, conversation, now),
+        actions: actionPort(deps.actions, tx, conversation, now, level),
         handoff: handoffPort(tx, conversation, now, deps.handoffPolicy, openedHandoffs),
         now,
       };
       const result = await advance(deps.library, stored, event, advanceDeps);
       for (const effect of result.effects) {
         if (effect.type === 'handoff') deps.logger.info({ conversationId: conversation.id, reason: effect.reason, ticketNumber: effect.ticketNumber }, 'handoff.opened');
+        if (effect.type === 'proof_required') deps.logger.info({ conversationId: conversation.id, action: effect.action, level, repeated: effect.repeated }, 'identity.proof_required');
         if (effect.type === 'action') deps.logger.debug({ conversationId: conversation.id, action: effect.name, outcome: effect.outcome }, 'action.ran');
         if (effect.type === 'cancel_handoff') {
           // The consumer no longer waits for a person: the case's SLA timers must not fire.

@@ -19,7 +19,7 @@ export const registerSlaCommands: RegisterCommands = (program: Command) => {
       const database = await openDatabase(loadConfig().database);
       try {
         await migrateDatabase(database);
-        const run = await runDueTimers({ db: database.db, wording: loadHandoffMessages() }, now);
+        const run = await runDueTimers({ db: database.db, wording: loadHandoffMessages(), retentionDays: loadConfig().RETENTION_DAYS }, now);
         const pending = await pendingTimers(database.db);
         process.stdout.write(
           `${JSON.stringify({ now: now.toISOString(), fired: run.fired, byKind: run.byKind, conversations: run.conversationIds, pending })}\n`,

@@ -55,6 +55,7 @@ export function createConsole(deps: {
     db: deps.db,
     wording,
     ...(deps.timerHandlers ? { handlers: deps.timerHandlers } : {}),
+    retentionDays: config.RETENTION_DAYS,
     clock: deps.clock,
     logger: deps.logger,
     pollMs: config.TIMER_POLL_MS,

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { type CaseFocus, focusOrderNumber, type HandoffPacket, type PacketOrder } from '../actions/handoff-context.js';
 import { Locale } from '../core/message.js';
 import { COMPLAINT_WINDOW_DAYS } from '../db/complaint-stats.js';
+import { loadCatalog } from '../i18n/catalog.js';
 import { type AuthDeps, MANAGERS, type Role, sessionActor } from './auth.js';
 import { type Actor, ResolutionCode } from './cases.js';
 import { customerFile, type CustomerFile, searchEverything, type SearchResults } from './directory.js';
@@ -506,7 +507,12 @@ function Packet(props: { detail: CaseDetail; d: DeskText }) {
         <a href={`/console/customers/${p.customer.id}`}>
           <strong>{p.customer.name ?? d.t('queue.guest')}</strong>
         </a>{' '}
-        {p.customer.firstTimeUser && <span class="badge warn">{d.t('packet.firstTimeUser')}</span>} {p.customer.guest && <span class="badge">{d.t('packet.guest')}</span>}
+        {p.customer.firstTimeUser && <span class="badge warn">{d.t('packet.firstTimeUser')}</span>} {p.customer.guest && <span class="badge">{d.t('packet.guest')}</span>}{' '}
+        {p.identityLevel !== 'proven' && (
+          <span class="badge bad" title={loadCatalog('trust').t(d.locale, 'identity.hint')}>
+            {loadCatalog('trust').t(d.locale, `identity.${p.identityLevel}`)}
+          </span>
+        )}
         <dl class="fields">
           <Field label={d.t('packet.phone')}>{p.customer.phone ?? '—'}</Field>
           <Field label={d.t('packet.email')}>{p.customer.email ?? '—'}</Field>

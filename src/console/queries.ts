@@ -23,6 +23,8 @@ function caseColumns() {
     id: conversations.id,
     status: conversations.status,
     channel: conversations.channel,
+    /** proven | claimed | anonymous: agents see "sender not verified" on an unproven case. */
+    identityLevel: conversations.identityLevel,
     locale: conversations.locale,
     priority: conversations.priority,
     escalated: conversations.escalated,

@@ -4,6 +4,7 @@ import type { Db, Tx } from '../db/client.js';
 import { auditLog, conversations, timers } from '../db/schema.js';
 import { writeReplies } from '../inbox/write-replies.js';
 import type { Logger } from '../logger.js';
+import { RETENTION_TIMER_KIND, runRetention } from '../privacy/retention.js';
 import { notify } from './cases.js';
 import type { HandoffMessages } from './wording.js';
 
@@ -12,13 +13,15 @@ export interface TimerDeps {
   wording: HandoffMessages;
   /** Timer kinds handled elsewhere (after-sales: merchant deadlines, refund status, expiry sweep). */
   handlers?: Readonly<Record<string, TimerHandler>>;
+  /** RETENTION_DAYS: the retention timer masks personal data in older messages; unset = it does nothing. */
+  retentionDays?: number | undefined;
 }
 
 /** What a timer handler did; `rescheduleAt` keeps the timer for another run instead of firing it. */
 export type TimerOutcome = { changed: boolean; wrote?: boolean; rescheduleAt?: Date; conversationId?: string };
 export type TimerHandler = (tx: Tx, timer: typeof timers.$inferSelect, now: Date) => Promise<TimerOutcome>;
 
-const BUILT_IN_KINDS = ['sla.first_response.warn', 'sla.resolution.warn', 'sla.first_response.breach', 'sla.resolution.breach', 'case.followup'];
+const BUILT_IN_KINDS = ['sla.first_response.warn', 'sla.resolution.warn', 'sla.first_response.breach', 'sla.resolution.breach', 'case.followup', RETENTION_TIMER_KIND];
 
 /** What one evaluation did: timers fired, and the conversations they changed. */
 export interface TimerRun {
@@ -37,6 +40,11 @@ async function audit(tx: Tx, action: string, conversationId: string, data: Recor
 }
 
 async function handle(deps: TimerDeps, tx: Tx, timer: TimerRow, now: Date): Promise<Outcome> {
+  // Not about a conversation: the data-retention run (src/privacy/retention.ts).
+  if (timer.kind === RETENTION_TIMER_KIND) {
+    if (deps.retentionDays !== undefined) await runRetention(tx, now, deps.retentionDays);
+    return { changed: false };
+  }
   const handler = deps.handlers?.[timer.kind];
   if (handler) return handler(tx, timer, now);
   const [c] = await tx.select().from(conversations).where(eq(conversations.id, timer.subjectId)).for('update');

@@ -1,3 +1,4 @@
+import type { ProofRemedy } from './identity.js';
 import type { ChannelKind, OutboundMessage } from './message.js';
 
 /** What a channel can show; the core renders quick replies from this, never from the channel's name. */
@@ -9,6 +10,8 @@ export interface ChannelCapabilities {
   formatting: 'plain' | 'markdown' | 'html';
   /** Renders the `share_phone` quick reply as a native "share my phone number" control. */
   contactRequest?: boolean;
+  /** How an unproven sender proves who they are on this channel (the bot tells them when an account action needs it). */
+  proofRemedy?: ProofRemedy;
 }
 
 /** The remote accepted the message. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SenderIdentity } from './identity.js';
 
 /** The channels kefu talks through. Only channels/ and the composition root care which is which. */
 export const ChannelKind = z.enum(['webchat', 'telegram', 'email']);
@@ -59,7 +60,10 @@ export type Sender = z.infer<typeof Sender>;
 export const ThreadHint = z.object({
   conversationToken: z.string().nullable().default(null),
   inReplyTo: z.array(z.string()).default([]),
+  /** The topic, normalised for matching (without Re:/Fwd:). */
   subject: z.string().nullable().default(null),
+  /** This message's own subject, decoded, as sent (kept on the message for agents). */
+  messageSubject: z.string().max(1000).nullable().default(null),
 });
 export type ThreadHint = z.infer<typeof ThreadHint>;
 
@@ -86,6 +90,8 @@ export const InboundMessage = z.object({
   receivedAt: z.date().nullable().default(null),
   /** What the channel answers by itself (stored only with a new message, never for a redelivery). */
   notices: z.array(ChannelNotice).optional(),
+  /** What the channel proved about the sender; absent = anonymous. */
+  identity: SenderIdentity.default(SenderIdentity.parse({})),
 });
 export type InboundMessage = z.infer<typeof InboundMessage>;
 export type InboundMessageInput = z.input<typeof InboundMessage>;

@@ -1,3 +1,4 @@
+import type { IdentityLevel } from './identity.js';
 import type { Author, Locale, QuickReply } from './message.js';
 
 /** A verified web chat session and the channel identity it speaks for. */
@@ -9,6 +10,8 @@ export interface WebchatSession {
   customerId: string;
   displayName: string | null;
   locale: Locale | null;
+  /** What the session proves about who is writing (signed identity: proven). */
+  identityLevel: IdentityLevel;
 }
 
 /** A customer a demo visitor may chat as. */
@@ -37,6 +40,7 @@ export interface NewWebchatSession {
   externalId: string;
   /** The locale the visitor asked for, if any. */
   locale: Locale | null;
+  identityLevel: IdentityLevel;
   tokenHash: string;
   now: Date;
   expiresAt: Date;
@@ -46,8 +50,8 @@ export interface NewWebchatSession {
 export interface WebchatStore {
   /** Demo mode only: the non-guest customers, the featured senior first-time user first. */
   demoCustomers(limit: number): Promise<DemoCustomer[]>;
-  /** The customer's id when such a customer exists. */
-  findCustomer(customerId: string): Promise<string | null>;
+  /** The customer when one exists (guests were made from an unproven channel identity). */
+  findCustomer(customerId: string): Promise<{ id: string; guest: boolean } | null>;
   /** Finds or creates the session's channel identity (with a guest customer for a visitor), then stores the session. */
   createSession(input: NewWebchatSession): Promise<{ sessionId: string }>;
   /** The session with this token hash, expired or not; null when there is none. */

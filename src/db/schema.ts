@@ -50,6 +50,8 @@ export const complaintCategory = pgEnum('complaint_category', [
 ]);
 export const complaintOutcome = pgEnum('complaint_outcome', ['refund', 'compensation', 'apology', 'just_report']);
 export const complaintStatus = pgEnum('complaint_status', ['open', 'merchant_notified', 'resolved', 'rejected']);
+/** How sure we are of who wrote (src/core/identity.ts). */
+export const identityLevel = pgEnum('identity_level', ['proven', 'claimed', 'anonymous']);
 export const agentRole = pgEnum('agent_role', ['agent', 'manager', 'admin', 'editor']);
 export const handoffReason = pgEnum('handoff_reason', [
   'customer_request',
@@ -76,6 +78,8 @@ export const customers = pgTable(
     firstTimeUser: boolean('first_time_user').notNull().default(false),
     /** A guest created from an unknown channel identity, not yet linked to a platform account. */
     guest: boolean('guest').notNull().default(false),
+    /** Personal data erased on the customer's request (`kefu customer erase`); order and money records stay. */
+    erasedAt: ts('erased_at'),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('customers_phone_uq').on(t.phone), index('customers_email_idx').on(t.email)],
@@ -95,6 +99,12 @@ export const channelIdentities = pgTable(
     /** Bot blocked, address bounced: outbound stops trying. */
     unreachable: boolean('unreachable').notNull().default(false),
     unreachableReason: text('unreachable_reason'),
+    /**
+     * The sender proved this identity is theirs (a Telegram user's own shared contact). Honoured
+     * only on channels that authenticate the sender's id themselves, never for an email address.
+     */
+    provenBy: text('proven_by'),
+    provenAt: ts('proven_at'),
     createdAt: createdAt(),
     lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
   },
@@ -282,6 +292,8 @@ export const conversations = pgTable(
     processingUntil: ts('processing_until'),
     /** Linked earlier case (e.g. an email reply naming a different order). */
     parentConversationId: uuid('parent_conversation_id'),
+    /** The identity level of the latest customer message: agents see "sender not verified". */
+    identityLevel: identityLevel('identity_level').notNull().default('anonymous'),
     createdAt: createdAt(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
     lastMessageAt: ts('last_message_at').notNull().defaultNow(),
@@ -328,6 +340,12 @@ export const messages = pgTable(
     editOfMessageId: uuid('edit_of_message_id'),
     /** The channel's id of the underlying message when externalId is a delivery id (Telegram `chat:message_id`); edits find their original by it. */
     channelRef: text('channel_ref'),
+    /** Personal data in text, original and subject masked by the retention timer (RETENTION_DAYS). */
+    maskedAt: ts('masked_at'),
+    /** This message's own subject (email), decoded; the conversation keeps only its first. */
+    subject: text('subject'),
+    /** Inbound: how sure we were of the sender of this very message; account actions need `proven`. */
+    identityLevel: identityLevel('identity_level'),
     createdAt: createdAt(),
   },
   (t) => [
@@ -514,6 +532,8 @@ export const webchatSessions = pgTable(
       .notNull()
       .references(() => channelIdentities.id),
     locale: locale('locale'),
+    /** Proven when opened with a signed identity (or a seeded customer in demo mode); null = older session. */
+    identityLevel: identityLevel('identity_level'),
     createdAt: createdAt(),
     expiresAt: ts('expires_at').notNull(),
   },

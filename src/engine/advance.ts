@@ -1,7 +1,8 @@
 import type { Classification, IntentClassifier } from '../core/intent.js';
 import { AppError } from '../core/errors.js';
+import { type IdentityLevel, type ProofRemedy, ProofRequired } from '../core/identity.js';
 import { detectLocale } from '../core/locale.js';
-import type { Locale, QuickReply } from '../core/message.js';
+import { type Locale, type QuickReply, SHARE_PHONE_REPLY_ID } from '../core/message.js';
 import type { DynamicOptions, Extractor, Flow, HandoffReason, Option, Step, StepKind, StepOf, Text } from './flow-schema.js';
 import type { FlowLibrary } from './flow-library.js';
 import type { FlowState } from './state.js';
@@ -20,6 +21,12 @@ export interface FlowEvent {
     locale: Locale;
     firstResponseDueAt: Date | null;
   };
+  /**
+   * Who wrote this message, as proven by the channel, and how they can prove it there. Account
+   * actions refuse unproven senders themselves (ProofRequired); the engine answers with the way
+   * to prove it. Absent = not proven.
+   */
+  identity?: { level: IdentityLevel; remedy: ProofRemedy | null };
 }
 
 /** Runs a registered action inside the turn's transaction. */
@@ -54,6 +61,7 @@ export type Effect =
   | { type: 'priority'; priority: number }
   | { type: 'locale'; locale: Locale }
   | { type: 'cancel_handoff' }
+  | { type: 'proof_required'; action: string; repeated: boolean }
   | { type: 'end' };
 
 export interface AdvanceResult {
@@ -70,6 +78,8 @@ export interface AdvanceResult {
 }
 
 const ANGER_PRIORITY = 2;
+/** An unproven sender is told how to prove who they are at most this often per conversation. */
+const PROOF_REPEAT_MS = 10 * 60_000;
 const MAX_TRANSITIONS = 64;
 const INTENT_CONFIDENCE = 0.5;
 
@@ -101,6 +111,7 @@ class Turn {
     public priority: number,
     readonly input: Input,
     readonly deps: AdvanceDeps,
+    readonly identity: { level: IdentityLevel; remedy: ProofRemedy | null } = { level: 'anonymous', remedy: null },
   ) {}
 
   text(text: Text, extra: Record<string, unknown> = {}): string {
@@ -163,7 +174,35 @@ class Turn {
 
   clearFlow(): void {
     this.flow = null;
-    this.state = { ...this.state, flowId: null, flowVersion: null, step: null, slots: {}, retries: 0, misses: 0 };
+    this.state = { ...this.state, flowId: null, flowVersion: null, step: null, slots: {}, retries: 0, misses: 0, proofPending: null };
+  }
+
+  /**
+   * An account action refused the unproven sender: stop the flow (nothing it collected carries
+   * over), and tell them how to prove who they are on their channel, at most once per
+   * PROOF_REPEAT_MS. Where they can prove it in this conversation, a proven message resumes the flow.
+   */
+  requireProof(action: string, flowId: string | null): void {
+    const previous = this.state.proofPending ?? null;
+    const now = this.deps.now.getTime();
+    const repeated = previous !== null && now - Date.parse(previous.askedAt) < PROOF_REPEAT_MS;
+    this.clearFlow();
+    this.effects.push({ type: 'proof_required', action, repeated });
+    const { proofRequired } = this.library.globals.messages;
+    const remedy = this.identity.remedy ?? 'sign_in';
+    const pendingFlow = flowId ?? previous?.flowId ?? null;
+    if (remedy !== 'sign_in' && pendingFlow !== null) {
+      this.state = { ...this.state, proofPending: { flowId: pendingFlow, askedAt: repeated && previous ? previous.askedAt : this.deps.now.toISOString() } };
+    }
+    if (repeated) return;
+    switch (remedy) {
+      case 'reply':
+        return this.say(this.text(proofRequired.reply));
+      case 'share_contact':
+        return this.ask(this.text(proofRequired.shareContact), [{ id: SHARE_PHONE_REPLY_ID, label: this.text(proofRequired.shareButton) }]);
+      case 'sign_in':
+        return this.say(this.text(proofRequired.signIn));
+    }
   }
 
   async handoff(reason: HandoffReason, text: Text, priority: number, callbackPhone: string | null): Promise<void> {
@@ -329,7 +368,14 @@ const executors = {
     async enter(turn, step) {
       const input: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(step.input)) input[k] = resolveValue(v, turn.state.slots);
-      const result = await turn.deps.actions.run(step.action, input);
+      let result: { outcome: string; data: Record<string, unknown> };
+      try {
+        result = await turn.deps.actions.run(step.action, input);
+      } catch (err) {
+        if (!(err instanceof ProofRequired)) throw err;
+        turn.requireProof(step.action, turn.state.flowId);
+        return { kind: 'stop' };
+      }
       turn.effects.push({ type: 'action', name: step.action, input, outcome: result.outcome });
       if (step.save) turn.state = { ...turn.state, slots: { ...turn.state.slots, [step.save]: { outcome: result.outcome, ...result.data } } };
       const next = step.on[result.outcome] ?? step.otherwise;
@@ -461,7 +507,7 @@ function pinnedFlow(library: FlowLibrary, state: FlowState): Flow | null {
  */
 export async function advance(library: FlowLibrary, state: FlowState, event: FlowEvent, deps: AdvanceDeps): Promise<AdvanceResult> {
   const input: Input = { text: event.text, norm: normalise(event.text), choice: event.choice, attachments: event.attachments };
-  const turn = new Turn(library, { ...state, turns: state.turns + 1 }, event.conversation.locale, event.conversation.priority, input, deps);
+  const turn = new Turn(library, { ...state, turns: state.turns + 1 }, event.conversation.locale, event.conversation.priority, input, deps, event.identity);
   await step(turn, event);
   return {
     state: turn.state,
@@ -560,6 +606,26 @@ async function step(turn: Turn, event: FlowEvent): Promise<void> {
       // An angry complaint goes straight to a person; inside the complaint flow it is collected first.
       if (c.intent === 'complaint' && turn.state.flowId !== 'complaint') return turn.handoff('anger', globals.messages.handoffAnger, ANGER_PRIORITY, null);
     }
+  }
+
+  // A flow waits for the sender to prove who they are (an account action refused them).
+  const pending = turn.state.proofPending;
+  if (pending) {
+    if (isFreeText) {
+      // A clear request for another topic goes there (account topics meet the same check again).
+      const c = await turn.classification();
+      if (c.intent !== 'other' && c.intent !== 'human' && c.confidence >= 0.7) {
+        turn.clearFlow();
+        return mainMenu(turn, true);
+      }
+    }
+    if (turn.identity.level === 'proven') {
+      // Proven now (e.g. the email answered through its reply address): the flow starts over.
+      turn.clearFlow();
+      return run(turn, { kind: 'goto', step: turn.enterFlow(pending.flowId) });
+    }
+    turn.requireProof('pending', pending.flowId);
+    return;
   }
 
   if (!flow || !waiting) {

@@ -185,7 +185,12 @@ function checkFlow(file: string, flow: Flow, all: ReadonlyMap<string, Flow>, act
 
 function checkGlobals(globals: Globals): FlowProblem[] {
   const problems: FlowProblem[] = [];
-  const texts: [string, Text][] = [['humanOption.label', globals.humanOption.label], ...Object.entries(globals.messages)];
+  const { proofRequired, ...messages } = globals.messages;
+  const texts: [string, Text][] = [
+    ['humanOption.label', globals.humanOption.label],
+    ...Object.entries(messages),
+    ...Object.entries(proofRequired).map(([k, v]): [string, Text] => [`proofRequired.${k}`, v]),
+  ];
   for (const [where, text] of texts) {
     const missing = missingLocales(text);
     if (missing.length > 0) problems.push({ file: 'global.yaml', path: where, message: `missing translation: ${missing.join(', ')}` });

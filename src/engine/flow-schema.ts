@@ -173,6 +173,13 @@ export const Globals = z.strictObject({
     handoffCancelled: Text,
     /** A message that is only a voice note (or other audio): we keep it but cannot listen; the question's buttons follow. */
     voiceUnsupported: Text,
+    /**
+     * An account action (orders, coupon codes, refunds, complaints on an order) was asked for by a
+     * sender whose identity is not proven: how to prove it on their channel. `reply`: answer the
+     * email (through its reply address); `shareContact`: share one's own phone number (with the
+     * `shareButton` quick reply); `signIn`: open the chat from the signed-in app.
+     */
+    proofRequired: z.strictObject({ reply: Text, shareContact: Text, signIn: Text, shareButton: Text }),
   }),
 });
 export type Globals = z.infer<typeof Globals>;

@@ -21,6 +21,11 @@ export const FlowState = z.object({
   turns: z.number().int().nonnegative(),
   /** The open handoff, while people own the conversation. */
   handoff: z.object({ ticketNumber: z.string(), acknowledged: z.boolean() }).nullable(),
+  /**
+   * A flow stopped at an account action because the sender was not proven; a proven message
+   * (e.g. the email answered through its reply address) starts it again from its beginning.
+   */
+  proofPending: z.object({ flowId: z.string(), askedAt: z.string() }).nullable().optional(),
 });
 export type FlowState = z.infer<typeof FlowState>;
 

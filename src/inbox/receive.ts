@@ -2,6 +2,7 @@ import { withoutNulBytes } from './sanitize-inbound.js';
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import type { IdentityLevel } from '../core/identity.js';
 import type { Clock } from '../core/ports.js';
 import { detectLocale } from '../core/locale.js';
 import { maskSecrets } from '../core/mask.js';
@@ -12,6 +13,14 @@ import type { Conversation } from '../db/schema.js';
 import { resolveNumberedChoice } from './numbered-choice.js';
 import { threadPatch } from './thread-matcher.js';
 import { writeReplies } from './write-replies.js';
+
+/**
+ * A conversation's reply-address token: 128 random bits, so that only the mailbox we sent it to
+ * can answer through it (it proves the sender; see levelOf).
+ */
+export function newReplyToken(): string {
+  return randomBytes(16).toString('base64url');
+}
 
 export interface ReceiveResult {
   messageId: string;
@@ -89,30 +98,38 @@ async function storeInboundFast(deps: ReceiveDeps, inbound: InboundMessage, now:
   if (inbound.thread || numbered || inbound.editOf !== null || inbound.notices?.length) return null;
   const { sender } = inbound;
   const at = now.toISOString();
+  const claim = inbound.identity;
+  const records = claim.remember && claim.level === 'proven';
+  // A proof remembered on the identity counts only where the channel authenticates the sender's id.
+  const level = claim.remember
+    ? sql`(case when ${records} or ident.proven_by is not null then 'proven' else ${claim.level} end)::identity_level`
+    : sql`${claim.level}::identity_level`;
   const result = await deps.db.execute(sql`
     with ident as (
       update ${channelIdentities} set last_seen_at = ${at}::timestamptz
         ${sender.displayName ? sql`, display_name = ${sender.displayName}` : sql``}
+        ${records ? sql`, proven_by = coalesce(proven_by, ${claim.basis ?? 'channel'}), proven_at = coalesce(proven_at, ${at}::timestamptz)` : sql``}
       where ${channelIdentities.channel} = ${inbound.channel}::channel_kind and ${channelIdentities.externalId} = ${sender.externalId}
-      returning ${channelIdentities.id} as id, ${channelIdentities.customerId} as customer_id
+      returning ${channelIdentities.id} as id, ${channelIdentities.customerId} as customer_id, ${channelIdentities.provenBy} as proven_by
     ),
     conv as (
       select c.id from ${conversations} c, ident where c.channel_identity_id = ident.id and c.status <> 'closed' limit 1
     ),
     ins as (
       insert into ${messages} (conversation_id, direction, author, channel, external_id, text, choice, attachments, original,
-        delivery_status, processed_at, channel_ref, created_at)
+        delivery_status, processed_at, channel_ref, created_at, identity_level)
       select conv.id, 'in', 'customer', ${inbound.channel}::channel_kind, ${inbound.externalMessageId}, ${maskSecrets(inbound.text)},
         ${inbound.choice}::text, ${JSON.stringify(inbound.attachments)}::jsonb,
         ${inbound.original === null ? null : maskSecrets(inbound.original)}::text, 'received',
         ${inbound.silent ? at : null}::timestamptz, ${inbound.channelMessageRef}::text,
-        ${(inbound.receivedAt ?? now).toISOString()}::timestamptz
-      from conv
+        ${(inbound.receivedAt ?? now).toISOString()}::timestamptz, ${level}
+      from conv, ident
       on conflict (channel, external_id) do nothing
       returning id
     ),
     touched as (
-      update ${conversations} set last_message_at = ${at}::timestamptz, updated_at = ${at}::timestamptz
+      update ${conversations} set last_message_at = ${at}::timestamptz, updated_at = ${at}::timestamptz,
+        identity_level = (select ${level} from ident)
       where ${conversations.id} = (select id from conv) and exists (select 1 from ins)
       returning ${conversations.id}
     )
@@ -156,6 +173,7 @@ async function storeInbound(deps: ReceiveDeps, inbound: InboundMessage, now: Dat
         : await openConversation(tx, inbound, identity, now));
     const numbered =
       inbound.choice === null && deps.numberedChoices?.(inbound.channel) ? await resolveNumberedChoice(tx, conversation.id, inbound.text) : null;
+    const identityLevel = await levelOf(tx, inbound, identity, now);
     const thread = threadPatch(inbound);
     const touched = tx.$with('touched_conversation', { id: conversations.id }).as(
       tx
@@ -163,6 +181,7 @@ async function storeInbound(deps: ReceiveDeps, inbound: InboundMessage, now: Dat
         .set({
           lastMessageAt: now,
           updatedAt: now,
+          identityLevel,
           // Threading data (email subject, Message-IDs): the first subject stays, the latest ids win.
           ...(thread ? { thread: sql`${JSON.stringify(thread.initial)}::jsonb || ${conversations.thread} || ${JSON.stringify(thread.latest)}::jsonb` } : {}),
         })
@@ -186,6 +205,8 @@ async function storeInbound(deps: ReceiveDeps, inbound: InboundMessage, now: Dat
         deliveryStatus: 'received',
         processedAt: inbound.silent ? now : null,
         channelRef: inbound.channelMessageRef,
+        identityLevel,
+        subject: inbound.thread?.messageSubject ? maskSecrets(inbound.thread.messageSubject) : null,
         editOfMessageId: inbound.editOf === null ? null : await findEditedOriginal(tx, inbound.channel, inbound.editOf),
         createdAt: inbound.receivedAt ?? now,
       })
@@ -202,6 +223,41 @@ async function storeInbound(deps: ReceiveDeps, inbound: InboundMessage, now: Dat
       duplicate: false,
     };
   });
+}
+
+/**
+ * The identity level of one message: what the channel proved, a proof remembered on the identity
+ * (only where the channel authenticates the sender's id), or the conversation's reply address
+ * coming back from that conversation's own sender. A proof the channel wants remembered is stored.
+ */
+async function levelOf(
+  tx: Tx,
+  inbound: InboundMessage,
+  identity: { id: string; provenBy: string | null },
+  now: Date,
+): Promise<IdentityLevel> {
+  const claim = inbound.identity;
+  if (claim.level === 'proven') {
+    if (claim.remember && identity.provenBy === null) {
+      await tx
+        .update(channelIdentities)
+        .set({ provenBy: claim.basis ?? 'channel', provenAt: now })
+        .where(eq(channelIdentities.id, identity.id));
+    }
+    return 'proven';
+  }
+  if (claim.remember && identity.provenBy !== null) return 'proven';
+  const token = inbound.thread?.conversationToken;
+  if (claim.replyTokenProves && token) {
+    // Bound to the conversation and its address: the token proves only for the identity it was sent to.
+    const [owner] = await tx
+      .select({ identityId: conversations.channelIdentityId })
+      .from(conversations)
+      .where(eq(conversations.replyToken, token))
+      .limit(1);
+    if (owner?.identityId === identity.id) return 'proven';
+  }
+  return claim.level;
 }
 
 /** The first stored version of an edited message (edits keep history: each version is its own row). */
@@ -225,6 +281,7 @@ async function upsertIdentity(tx: Tx, inbound: InboundMessage, now: Date) {
     .returning({
       id: channelIdentities.id,
       customerId: channelIdentities.customerId,
+      provenBy: channelIdentities.provenBy,
       // The identity's open conversation, read in the same round trip.
       openConversationId: sql<string | null>`(select ${conversations.id} from ${conversations} where ${conversations.channelIdentityId} = ${channelIdentities.id} and ${conversations.status} <> 'closed' limit 1)`,
     });
@@ -243,7 +300,7 @@ async function upsertIdentity(tx: Tx, inbound: InboundMessage, now: Date) {
       target: [channelIdentities.channel, channelIdentities.externalId],
       set: { lastSeenAt: now },
     })
-    .returning({ id: channelIdentities.id, customerId: channelIdentities.customerId });
+    .returning({ id: channelIdentities.id, customerId: channelIdentities.customerId, provenBy: channelIdentities.provenBy });
   if (!created) throw new Error('identity upsert returned no row');
   // A concurrent first message created the identity first: drop the guest we made for nothing.
   if (resolved.guest && created.customerId !== resolved.id) await tx.delete(customers).where(eq(customers.id, resolved.id));
@@ -302,7 +359,7 @@ async function openConversation(
       channelIdentityId: identity.id,
       channel: inbound.channel,
       locale: inbound.locale ?? detectLocale(inbound.text) ?? customer?.locale ?? 'zh-Hans',
-      replyToken: randomBytes(9).toString('base64url'),
+      replyToken: newReplyToken(),
       createdAt: now,
       updatedAt: now,
       lastMessageAt: now,

@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { and, desc, eq, gte, inArray, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { InboundMessage } from '../core/message.js';
 import type { Clock } from '../core/ports.js';
 import type { Tx } from '../db/client.js';
 import { type Conversation, conversations, messages } from '../db/schema.js';
-import type { ConversationMatcher } from './receive.js';
+import { type ConversationMatcher, newReplyToken } from './receive.js';
 
 /** Order numbers as the platform prints them. */
 const ORDER_NUMBER = /\bKF\d{8}\b/g;
@@ -33,7 +32,8 @@ export function createThreadMatcher(clock: Clock, windowMs: number = SUBJECT_WIN
     const hint = inbound.thread;
     if (!hint) return null;
     const found = await findThread(tx, inbound, identity, clock.now(), windowMs);
-    if (!found || found.status === 'closed') return null;
+    if (!found) return newTopic(tx, inbound, identity, clock.now());
+    if (found.status === 'closed') return null;
     // The new text decides; a subject usually still carries the thread's old number ("Re: 退款 KF…").
     const inText = orderNumbersIn(inbound.text);
     const named = inText.length > 0 ? inText : orderNumbersIn(hint.subject ?? '');
@@ -99,6 +99,26 @@ async function findThread(
   return null;
 }
 
+/**
+ * A message that answers nothing (no reply token, In-Reply-To or References) and names a subject
+ * other than the sender's open conversation is a new topic: it opens its own conversation, linked
+ * to that open one for agents, instead of being glued onto it. Without a subject, or with the
+ * open conversation's own subject, the default (the open conversation) stands.
+ */
+async function newTopic(tx: Tx, inbound: InboundMessage, identity: { id: string; customerId: string }, now: Date): Promise<Conversation | null> {
+  const hint = inbound.thread;
+  if (!hint?.subject || hint.conversationToken || hint.inReplyTo.length > 0) return null;
+  const [open] = await tx
+    .select()
+    .from(conversations)
+    .where(and(eq(conversations.channelIdentityId, identity.id), ne(conversations.status, 'closed'), isNull(conversations.parentConversationId)))
+    .limit(1);
+  if (!open) return null;
+  const thread = StoredThread.safeParse(open.thread);
+  if (thread.success && thread.data.subject === hint.subject) return null;
+  return openLinkedConversation(tx, open, identity, now);
+}
+
 function conversationOrderNumber(conversation: Conversation): string | null {
   const thread = StoredThread.safeParse(conversation.thread);
   if (thread.success && thread.data.orderNumber) return thread.data.orderNumber;
@@ -119,7 +139,7 @@ async function openLinkedConversation(
       channelIdentityId: identity.id,
       channel: parent.channel,
       locale: parent.locale,
-      replyToken: randomBytes(9).toString('base64url'),
+      replyToken: newReplyToken(),
       parentConversationId: parent.id,
       createdAt: now,
       updatedAt: now,

@@ -29,11 +29,11 @@ export function createWebchatStore(db: Db): WebchatStore {
     },
 
     async findCustomer(customerId) {
-      const [customer] = await db.select({ id: customers.id }).from(customers).where(eq(customers.id, customerId)).limit(1);
-      return customer?.id ?? null;
+      const [customer] = await db.select({ id: customers.id, guest: customers.guest }).from(customers).where(eq(customers.id, customerId)).limit(1);
+      return customer ?? null;
     },
 
-    async createSession({ customerId, externalId, locale, tokenHash, now, expiresAt }) {
+    async createSession({ customerId, externalId, locale, identityLevel, tokenHash, now, expiresAt }) {
       const identityId = await db.transaction(async (tx) => {
         const [existing] = await tx
           .select({ id: channelIdentities.id })
@@ -55,7 +55,7 @@ export function createWebchatStore(db: Db): WebchatStore {
       });
       const [session] = await db
         .insert(webchatSessions)
-        .values({ tokenHash, channelIdentityId: identityId, locale, createdAt: now, expiresAt })
+        .values({ tokenHash, channelIdentityId: identityId, locale, identityLevel, createdAt: now, expiresAt })
         .returning({ id: webchatSessions.id });
       if (!session) throw new Error('session insert returned no row');
       return { sessionId: session.id };
@@ -67,6 +67,7 @@ export function createWebchatStore(db: Db): WebchatStore {
           id: webchatSessions.id,
           expiresAt: webchatSessions.expiresAt,
           locale: webchatSessions.locale,
+          identityLevel: webchatSessions.identityLevel,
           channelIdentityId: channelIdentities.id,
           externalId: channelIdentities.externalId,
           customerId: channelIdentities.customerId,
@@ -76,7 +77,9 @@ export function createWebchatStore(db: Db): WebchatStore {
         .innerJoin(channelIdentities, eq(channelIdentities.id, webchatSessions.channelIdentityId))
         .where(eq(webchatSessions.tokenHash, tokenHash))
         .limit(1);
-      return row ?? null;
+      if (!row) return null;
+      // Sessions from before identity levels: a customer identity could only be opened signed (or in demo mode).
+      return { ...row, identityLevel: row.identityLevel ?? (row.externalId.startsWith('customer:') ? 'proven' : 'anonymous') };
     },
 
     async lastChoiceLabel(channelIdentityId, choice) {

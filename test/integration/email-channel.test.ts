@@ -201,22 +201,44 @@ describe.each(backends())('email channel on %s', (backend) => {
       choice: null,
       attachments: [],
       locale: null,
-      thread: { conversationToken: null, inReplyTo: [], subject: '优惠券问题' },
+      thread: { conversationToken: null, inReplyTo: [], subject: '优惠券问题', messageSubject: '优惠券问题' },
       silent: false,
       channelMessageRef: null,
       editOf: null,
       original: null,
       receivedAt: null,
+      identity: { level: 'claimed' as const, basis: 'from_header', replyTokenProves: true, remember: false },
     };
     const within = await service.database.db.transaction((tx) => matcher(tx, inbound, identity));
     expect(within?.id).toBe(child.id);
     clock.advance(8 * 24 * 3600_000);
     try {
+      // Past the window the old case is not joined by subject any more.
       const after = await service.database.db.transaction((tx) => matcher(tx, inbound, identity));
-      expect(after).toBeNull();
+      expect(after?.id).not.toBe(child.id);
     } finally {
       clock.advance(-8 * 24 * 3600_000);
     }
+  });
+
+  it('opens a conversation per topic: new subjects without reply headers are not glued onto the open one', async () => {
+    const subjects = ['退款申请', '券码用不了', '=?utf-7?Q?Fr+APY-sche?=', '发票问题'];
+    for (const [i, subject] of subjects.entries()) {
+      await customerTransport(smtpPort).sendMail({
+        envelope: { from: 'topic@example.com', to: ['support@kefu.example'] },
+        raw: rawMail({ from: 'topic@example.com', subject, id: `topic-${i}@example.com`, text: `第 ${i + 1} 件事` }),
+      });
+    }
+    const rows = await Promise.all(subjects.map((_, i) => stored(`topic-${i}@example.com`)));
+    const [first, ...rest] = rows;
+    expect(new Set(rows.map((r) => r.conversation.id)).size).toBe(4);
+    // Each later topic is linked to the sender's earlier open case for agents.
+    for (const r of rest) expect(r.conversation.parentConversationId).toBe(first?.conversation.id);
+    // Every message keeps its own decoded subject.
+    expect(rows.map((r) => r.message.subject)).toEqual(['退款申请', '券码用不了', 'Frösche', '发票问题']);
+    // A reply on a topic's thread still joins that topic.
+    await post(rawMail({ from: 'topic@example.com', subject: 'Re: 券码用不了', id: 'topic-reply@example.com', text: '还是不行' }));
+    expect((await stored('topic-reply@example.com')).conversation.id).toBe(rows[1]?.conversation.id);
   });
 
   it('starts a new linked case when a reply names a different order number', async () => {

@@ -101,6 +101,8 @@ async function play(service: Awaited<ReturnType<typeof testService>>, file: stri
       sender: { externalId, customerId, displayName: customer?.name ?? null },
       text,
       choice,
+      // As a web chat session signed by the host app: the customer is proven.
+      identity: { level: 'proven', basis: 'signed_session' },
     });
     conversationId = result.conversationId;
     await service.settle();

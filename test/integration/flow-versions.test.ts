@@ -26,6 +26,7 @@ describe.each(backends())('flow versions on %s', (backend) => {
       externalMessageId: `${externalId}/${n}`,
       sender: { externalId, customerId: DEMO_SENIOR_CUSTOMER_ID },
       text,
+      identity: { level: 'proven', basis: 'signed_session' },
     });
     await service.settle();
     return result;

@@ -244,8 +244,9 @@ describe.each(backends())('Telegram channel on %s', (backend) => {
     expect((await post(press)).status).toBe(200);
     await service.settle();
     expect(api.sentTo(user)).toHaveLength(2);
-    // The refund flow starts (this guest has no orders yet, so it asks for the order number).
-    expect(api.sentTo(user)[1]?.body.text).toMatch(/订单号/);
+    // The refund flow starts; this user has not proven who they are, so it asks them to share their phone number first.
+    expect(api.sentTo(user)[1]?.body.text).toMatch(/分享您的手机号/);
+    expect(api.sentTo(user)[1]?.body.reply_markup.keyboard[0][0]).toMatchObject({ request_contact: true });
   });
 
   it('stores photos with their caption and file_id', async () => {

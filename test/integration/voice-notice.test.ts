@@ -51,10 +51,11 @@ describe.each(backends())('a voice note without text on a channel other than Tel
       { direction: 'out', author: 'bot', attachments: [], deliveryStatus: 'sent', outboxStatus: 'sent' },
     ]);
 
-    // "2" answers the menu that came with the notice: the refund flow asks this guest for the order.
+    // "2" answers the menu that came with the notice: the refund flow starts, and since nothing proves
+    // who this sender is, it asks them to prove it before touching any account.
     await service.receive({ channel: 'email', externalMessageId: '<voice-2@example.com>', sender, text: '2', locale: 'en' });
     await service.settle();
     expect(channel.sent).toHaveLength(2);
-    expect(channel.sent.at(-1)?.text).toMatch(/order number/);
+    expect(channel.sent.at(-1)?.text).toMatch(/To protect your account/);
   });
 });
