@@ -57,6 +57,7 @@ async function classifyLine(classifier: IntentClassifier, line: string): Promise
     intent: result.intent,
     confidence: result.confidence,
     source: result.source,
+    match: result.match,
     slots: result.slots,
     sentiment: result.sentiment,
     language: result.language,

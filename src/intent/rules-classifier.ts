@@ -2,6 +2,7 @@ import { hanScriptCounts, toSimplified } from '../core/han-variants.js';
 import type { Classification, ClassifyContext, ComplaintCategory, Intent, IntentClassifier, Sentiment } from '../core/intent.js';
 import { detectLocale } from '../core/locale.js';
 import type { Locale } from '../core/message.js';
+import { createFuzzyIndex, type FuzzyHit, type FuzzyIndex } from './fuzzy.js';
 import { type CueGroup, type Lexicon, SCORED_INTENTS } from './lexicon.js';
 
 /** At or above this confidence the rules answer alone; below it the cascade asks the LLM. */
@@ -28,7 +29,17 @@ type ScoredIntent = (typeof SCORED_INTENTS)[number];
 interface CompiledGroup {
   weight: number;
   matches(normalised: string, raw: string): boolean;
+  /** The first of its phrases found as written (for explaining an answer), or null. */
+  phraseIn(normalised: string): string | null;
 }
+
+// Each unit of typo/homophone distance takes this share off the group's weight: 推款 counts 0.9 × 退款.
+const FUZZY_PENALTY = 0.1;
+// Only cues that decide on their own (weight >= 3), or Han phrases of 3+ characters, match fuzzily:
+// two-character hints like 一般 have too many same-sounding everyday words (一半).
+const FUZZY_MIN_WEIGHT = 3;
+
+type Match = NonNullable<Classification['match']>;
 
 interface CompiledLexicon {
   intents: Record<ScoredIntent, CompiledGroup[]>;
@@ -38,6 +49,7 @@ interface CompiledLexicon {
   yes: string[];
   no: string[];
   tails: string[];
+  fuzzy: FuzzyIndex<CompiledGroup>;
 }
 
 /** The deterministic, synchronous lexicon classifier: the first stage of intent detection and its fallback. */
@@ -90,15 +102,30 @@ function classifyText(lexicon: CompiledLexicon, text: string, context: ClassifyC
   const orderNumber = extractOrderNumber(normalised);
   const couponCode = extractCouponCode(orderNumber ? raw.replace(new RegExp(orderNumber.match.replace(/[\s-]/g, '[\\s-]*'), 'i'), ' ') : raw);
 
+  const fuzzy = lexicon.fuzzy.find(normalised);
+  // Per intent, the evidence of its strongest group: what `kefu classify` shows and the LLM gets as a hint.
+  const evidence = new Map<ScoredIntent, { weight: number; match: Match | null; group: CompiledGroup }>();
+  const weigh = (intent: ScoredIntent, group: CompiledGroup): number => {
+    let weight = 0;
+    let hit: FuzzyHit<CompiledGroup> | undefined;
+    if (group.matches(normalised, raw)) weight = group.weight;
+    else if ((hit = fuzzy.get(group))) weight = group.weight * (1 - FUZZY_PENALTY * hit.distance);
+    if (weight > 0 && weight > (evidence.get(intent)?.weight ?? 0)) {
+      const match: Match | null = hit ? { phrase: hit.phrase, found: hit.found, distance: hit.distance, kind: hit.kind } : null;
+      evidence.set(intent, { weight, match, group });
+    }
+    return weight;
+  };
   const scores: Record<ScoredIntent, number> = { human: 0, complaint: 0, refund: 0, account_help: 0, order_help: 0, other: 0 };
   for (const intent of SCORED_INTENTS) {
-    for (const group of lexicon.intents[intent]) if (group.matches(normalised, raw)) scores[intent] += group.weight;
+    for (const group of lexicon.intents[intent]) scores[intent] += weigh(intent, group);
   }
   let complaintCategory: ComplaintCategory | null = null;
   for (const group of lexicon.categories) {
-    if (!group.matches(normalised, raw)) continue;
+    const weight = weigh('complaint', group);
+    if (weight <= 0) continue;
     complaintCategory ??= group.category;
-    scores.complaint += group.weight;
+    scores.complaint += weight;
   }
   // Anger sets the sentiment and, when nothing else says what it is about, makes it a complaint.
   const anger = lexicon.anger.find((g) => g.matches(normalised, raw));
@@ -114,6 +141,13 @@ function classifyText(lexicon: CompiledLexicon, text: string, context: ClassifyC
     complaintCategory,
     affirmation,
   };
+  const explain = (intent: Intent): Match | null => {
+    const found = SCORED_INTENTS.includes(intent as ScoredIntent) ? evidence.get(intent as ScoredIntent) : undefined;
+    if (!found) return null;
+    if (found.match) return found.match;
+    const phrase = found.group.phraseIn(normalised);
+    return phrase === null ? null : { phrase, found: phrase, distance: 0, kind: 'exact' };
+  };
   const answer = (intent: Intent, confidence: number): Classification => ({
     intent,
     confidence: Math.round(Math.min(1, Math.max(0, confidence)) * 1000) / 1000,
@@ -121,6 +155,7 @@ function classifyText(lexicon: CompiledLexicon, text: string, context: ClassifyC
     sentiment,
     language,
     source: 'rules',
+    match: explain(intent),
   });
 
   if (scores.human >= HUMAN_DECISIVE) return answer('human', saturate(scores.human));
@@ -204,17 +239,32 @@ function onlyTail(rest: string, tails: string[]): boolean {
 }
 
 function compileLexicon(lexicon: Lexicon): CompiledLexicon {
-  const groups = (list: CueGroup[]): CompiledGroup[] => list.map(compileGroup);
+  const fuzzyEntries: { group: CompiledGroup; phrase: string; text: string; prefix: boolean }[] = [];
+  const compile = (source: CueGroup): CompiledGroup => {
+    const group = compileGroup(source);
+    for (const phrase of [...source['zh-Hans'], ...source['zh-Hant'], ...source.en]) {
+      const prefix = phrase.endsWith('*');
+      const text = normaliseText(prefix ? phrase.slice(0, -1) : phrase);
+      if (source.weight >= FUZZY_MIN_WEIGHT || (source.weight > 0 && [...text].length >= 3 && /^\p{Script=Han}+$/u.test(text))) {
+        fuzzyEntries.push({ group, phrase, text, prefix });
+      }
+    }
+    return group;
+  };
+  const groups = (list: CueGroup[]): CompiledGroup[] => list.map(compile);
+  const intents = {
+    human: groups(lexicon.intents.human),
+    complaint: groups(lexicon.intents.complaint),
+    refund: groups(lexicon.intents.refund),
+    account_help: groups(lexicon.intents.account_help),
+    order_help: groups(lexicon.intents.order_help),
+    other: groups(lexicon.intents.other),
+  };
+  const categories = lexicon.complaintCategories.map((g) => ({ ...compile(g), category: g.category }));
   return {
-    intents: {
-      human: groups(lexicon.intents.human),
-      complaint: groups(lexicon.intents.complaint),
-      refund: groups(lexicon.intents.refund),
-      account_help: groups(lexicon.intents.account_help),
-      order_help: groups(lexicon.intents.order_help),
-      other: groups(lexicon.intents.other),
-    },
-    categories: lexicon.complaintCategories.map((g) => ({ ...compileGroup(g), category: g.category })),
+    intents,
+    categories,
+    fuzzy: createFuzzyIndex(fuzzyEntries),
     anger: groups(lexicon.anger),
     negative: groups(lexicon.negative),
     yes: answerWords(lexicon.affirmation.yes),
@@ -232,12 +282,22 @@ function answerWords(group: CueGroup): string[] {
 }
 
 function compileGroup(group: CueGroup): CompiledGroup {
-  const phrases = [...group['zh-Hans'], ...group['zh-Hant'], ...group.en].map(phraseSource);
+  const written = [...group['zh-Hans'], ...group['zh-Hant'], ...group.en];
+  const phrases = written.map(phraseSource);
   const normalisedPatterns = [...(phrases.length > 0 ? [phrases.join('|')] : []), ...group.regex].map((s) => new RegExp(s, 'u'));
   const rawPatterns = group.rawRegex.map((s) => new RegExp(s, 'u'));
+  // Compiled on first use: only needed to explain an answer, not to score it.
+  let each: { phrase: string; pattern: RegExp }[] | null = null;
   return {
     weight: group.weight,
     matches: (normalised, raw) => normalisedPatterns.some((p) => p.test(normalised)) || rawPatterns.some((p) => p.test(raw)),
+    phraseIn: (normalised) => {
+      each ??= written.map((phrase, i) => ({ phrase, pattern: new RegExp(phrases[i] ?? '', 'u') }));
+      const hit = each.find((e) => e.pattern.test(normalised));
+      if (hit) return hit.phrase;
+      const pattern = group.regex.find((r) => new RegExp(r, 'u').test(normalised));
+      return pattern === undefined ? null : `/${pattern}/`;
+    },
   };
 }
 
