@@ -149,3 +149,31 @@ function record<G>(hits: Map<G, FuzzyHit<G>>, hit: FuzzyHit<G>): void {
   const known = hits.get(hit.group);
   if (!known || hit.distance < known.distance) hits.set(hit.group, hit);
 }
+
+/**
+ * Replaces each Han character by a stand-in for its (first) toneless reading, from the Private Use
+ * Area: text and lexicon mapped alike match whatever same-sound characters an IME put on screen.
+ */
+export function createSoundMapper(): (text: string) => string {
+  const readingsOf = createReadings();
+  const stand = new Map<string, string>();
+  const cache = new Map<string, string>();
+  return (text) => {
+    let out = '';
+    for (const char of text) {
+      let mapped = cache.get(char);
+      if (mapped === undefined) {
+        const reading = /\p{Script=Han}/u.test(char) ? readingsOf(char)[0] : undefined;
+        if (reading === undefined) mapped = char;
+        else {
+          let s = stand.get(reading);
+          if (s === undefined) stand.set(reading, (s = String.fromCharCode(0xe000 + stand.size)));
+          mapped = s;
+        }
+        cache.set(char, mapped);
+      }
+      out += mapped;
+    }
+    return out;
+  };
+}

@@ -2,7 +2,7 @@ import { hanScriptCounts, toSimplified } from '../core/han-variants.js';
 import type { Classification, ClassifyContext, ComplaintCategory, Intent, IntentClassifier, Sentiment } from '../core/intent.js';
 import { detectLocale } from '../core/locale.js';
 import type { Locale } from '../core/message.js';
-import { createFuzzyIndex, type FuzzyHit, type FuzzyIndex } from './fuzzy.js';
+import { createFuzzyIndex, createSoundMapper, type FuzzyHit, type FuzzyIndex } from './fuzzy.js';
 import { type CueGroup, type Lexicon, SCORED_INTENTS } from './lexicon.js';
 
 /** At or above this confidence the rules answer alone; below it the cascade asks the LLM. */
@@ -29,6 +29,10 @@ type ScoredIntent = (typeof SCORED_INTENTS)[number];
 interface CompiledGroup {
   weight: number;
   matches(normalised: string, raw: string): boolean;
+  /** Whether its phrases or regexes match the text with every Han character replaced by its sound (null: not tried). */
+  soundsLike: ((sound: string) => boolean) | null;
+  /** A Han phrase or regex of the group, to name it when it matched by sound. */
+  describe(): string;
   /** The first of its phrases found as written (for explaining an answer), or null. */
   phraseIn(normalised: string): string | null;
 }
@@ -50,6 +54,8 @@ interface CompiledLexicon {
   no: string[];
   tails: string[];
   fuzzy: FuzzyIndex<CompiledGroup>;
+  /** Each Han character replaced by one stand-in per toneless reading. */
+  sound(text: string): string;
 }
 
 /** The deterministic, synchronous lexicon classifier: the first stage of intent detection and its fallback. */
@@ -73,6 +79,7 @@ const ORDER_NUMBER = /(?<![a-z0-9])kf[\s-]*((?:\d[\s-]?){7}\d)(?![0-9])/;
 const COUPON_DASHED = /(?<![A-Za-z0-9])([A-Za-z0-9]{4}) ?- ?([A-Za-z0-9]{4}) ?- ?([A-Za-z0-9]{4})(?![A-Za-z0-9])/;
 // Without dashes only in capitals and with a digit and a letter, so words and phone numbers are not codes.
 const COUPON_PLAIN = /(?<![A-Za-z0-9])([A-Z0-9]{4}) ?([A-Z0-9]{4}) ?([A-Z0-9]{4})(?![A-Za-z0-9])/g;
+const HAN = /\p{Script=Han}/u;
 const FILLER = /[\s\p{P}\p{S}]/gu;
 const CLAUSE_BREAK = /[,.!?;~、。，！？；…\n]/u;
 
@@ -103,13 +110,23 @@ function classifyText(lexicon: CompiledLexicon, text: string, context: ClassifyC
   const couponCode = extractCouponCode(orderNumber ? raw.replace(new RegExp(orderNumber.match.replace(/[\s-]/g, '[\\s-]*'), 'i'), ' ') : raw);
 
   const fuzzy = lexicon.fuzzy.find(normalised);
+  let sound: string | null = null;
+  let exactHuman = 0;
   // Per intent, the evidence of its strongest group: what `kefu classify` shows and the LLM gets as a hint.
   const evidence = new Map<ScoredIntent, { weight: number; match: Match | null; group: CompiledGroup }>();
   const weigh = (intent: ScoredIntent, group: CompiledGroup): number => {
     let weight = 0;
     let hit: FuzzyHit<CompiledGroup> | undefined;
-    if (group.matches(normalised, raw)) weight = group.weight;
-    else if ((hit = fuzzy.get(group))) weight = group.weight * (1 - FUZZY_PENALTY * hit.distance);
+    if (group.matches(normalised, raw)) {
+      weight = group.weight;
+      if (intent === 'human') exactHuman += weight;
+    } else if ((hit = fuzzy.get(group))) {
+      weight = group.weight * (1 - FUZZY_PENALTY * hit.distance);
+    } else if (group.soundsLike && (sound ??= lexicon.sound(normalised)) !== normalised && group.soundsLike(sound)) {
+      // A regex cue (客服在吗, 什么时候能到) written with a same-sound character: at least one differs.
+      weight = group.weight * (1 - FUZZY_PENALTY);
+      hit = { group, phrase: group.describe(), found: '', distance: 1, kind: 'pinyin' };
+    }
     if (weight > 0 && weight > (evidence.get(intent)?.weight ?? 0)) {
       const match: Match | null = hit ? { phrase: hit.phrase, found: hit.found, distance: hit.distance, kind: hit.kind } : null;
       evidence.set(intent, { weight, match, group });
@@ -158,7 +175,8 @@ function classifyText(lexicon: CompiledLexicon, text: string, context: ClassifyC
     match: explain(intent),
   });
 
-  if (scores.human >= HUMAN_DECISIVE) return answer('human', saturate(scores.human));
+  // Only words as written decide for a person on their own: 货人 sounds like 活人 but asks for no one.
+  if (exactHuman >= HUMAN_DECISIVE) return answer('human', saturate(scores.human));
   // A bare 是的 / 不是 / "yes" answers the bot's question, whatever weak cues its words carry.
   if (answered?.whole) return answer('other', BARE_ANSWER);
 
@@ -240,8 +258,9 @@ function onlyTail(rest: string, tails: string[]): boolean {
 
 function compileLexicon(lexicon: Lexicon): CompiledLexicon {
   const fuzzyEntries: { group: CompiledGroup; phrase: string; text: string; prefix: boolean }[] = [];
+  const sound = createSoundMapper();
   const compile = (source: CueGroup): CompiledGroup => {
-    const group = compileGroup(source);
+    const group = compileGroup(source, source.weight >= FUZZY_MIN_WEIGHT ? sound : null);
     for (const phrase of [...source['zh-Hans'], ...source['zh-Hant'], ...source.en]) {
       const prefix = phrase.endsWith('*');
       const text = normaliseText(prefix ? phrase.slice(0, -1) : phrase);
@@ -265,6 +284,7 @@ function compileLexicon(lexicon: Lexicon): CompiledLexicon {
     intents,
     categories,
     fuzzy: createFuzzyIndex(fuzzyEntries),
+    sound,
     anger: groups(lexicon.anger),
     negative: groups(lexicon.negative),
     yes: answerWords(lexicon.affirmation.yes),
@@ -281,16 +301,22 @@ function answerWords(group: CueGroup): string[] {
   return [...group['zh-Hans'], ...group['zh-Hant'], ...group.en].map(normaliseText);
 }
 
-function compileGroup(group: CueGroup): CompiledGroup {
+function compileGroup(group: CueGroup, sound: ((text: string) => string) | null): CompiledGroup {
   const written = [...group['zh-Hans'], ...group['zh-Hant'], ...group.en];
   const phrases = written.map(phraseSource);
-  const normalisedPatterns = [...(phrases.length > 0 ? [phrases.join('|')] : []), ...group.regex].map((s) => new RegExp(s, 'u'));
+  const sources = [...(phrases.length > 0 ? [phrases.join('|')] : []), ...group.regex];
+  const normalisedPatterns = sources.map((s) => new RegExp(s, 'u'));
+  // The regexes with their Han literals replaced by sound stand-ins; only where they have Han literals.
+  // Phrases are left to the fuzzy index, which bounds how many characters may differ.
+  const soundPatterns = sound ? group.regex.filter((s) => HAN.test(s)).map((s) => new RegExp(sound(s), 'u')) : [];
   const rawPatterns = group.rawRegex.map((s) => new RegExp(s, 'u'));
   // Compiled on first use: only needed to explain an answer, not to score it.
   let each: { phrase: string; pattern: RegExp }[] | null = null;
   return {
     weight: group.weight,
     matches: (normalised, raw) => normalisedPatterns.some((p) => p.test(normalised)) || rawPatterns.some((p) => p.test(raw)),
+    soundsLike: soundPatterns.length > 0 ? (text) => soundPatterns.some((p) => p.test(text)) : null,
+    describe: () => written.find((w) => HAN.test(w)) ?? group.regex.find((r) => HAN.test(r)) ?? '',
     phraseIn: (normalised) => {
       each ??= written.map((phrase, i) => ({ phrase, pattern: new RegExp(phrases[i] ?? '', 'u') }));
       const hit = each.find((e) => e.pattern.test(normalised));
