@@ -200,7 +200,9 @@ function classifyText(lexicon: CompiledLexicon, text: string, context: ClassifyC
   const code = orderNumber ?? couponCode;
   if (code) {
     const rest = normalised.replace(code.match.toLowerCase(), '').replace(FILLER, '');
-    return answer('order_help', rest.length <= 2 ? BARE_ANSWER : CODE_IN_SENTENCE);
+    // A code alone names an order but asks nothing (like a bare yes/no it answers a question):
+    // `other`, so the main menu offers what can be done with that order; a waiting step captures it.
+    return answer('other', rest.length <= 2 ? BARE_ANSWER : CODE_IN_SENTENCE);
   }
   if (affirmation) return answer('other', BARE_ANSWER);
   return answer('other', NOTHING_MATCHED);
