@@ -82,6 +82,7 @@ const COUPON_PLAIN = /(?<![A-Za-z0-9])([A-Z0-9]{4}) ?([A-Z0-9]{4}) ?([A-Z0-9]{4}
 const HAN = /\p{Script=Han}/u;
 const FILLER = /[\s\p{P}\p{S}]/gu;
 const CLAUSE_BREAK = /[,.!?;~、。，！？；…\n]/u;
+const CLAUSE_BREAK_ALL = /[,.!?;~、。，！？；…\n]+/gu;
 
 /** The demo platform's order number (`KF` + 8 digits), tolerant of case, spaces and dashes. */
 export function extractOrderNumber(normalised: string): { value: string; match: string } | null {
@@ -101,7 +102,31 @@ export function extractCouponCode(raw: string): { value: string; match: string }
   return null;
 }
 
+// A message of this many clauses or more is read clause by clause when the whole is unclear.
+const LONG_MESSAGE_CLAUSES = 3;
+const ACTIONABLE: readonly Intent[] = ['human', 'refund', 'complaint', 'account_help', 'order_help'];
+// Requests that stand out of a story (money back, a person); a review's passing "快递" does not.
+const OVERRULING: readonly Intent[] = ['human', 'refund'];
+
 function classifyText(lexicon: CompiledLexicon, text: string, context: ClassifyContext | null): Classification {
+  const whole = classifyWhole(lexicon, text, context);
+  if (confidentEnough(whole)) return whole;
+  const clauses = text.split(CLAUSE_BREAK_ALL).filter((c) => c.replace(FILLER, '') !== '');
+  if (clauses.length < LONG_MESSAGE_CLAUSES) return whole;
+  // Speech-to-text and rambling: greetings, the story and thanks dilute the one request. Take the
+  // strongest actionable clause (ties: the order of ACTIONABLE), keeping the whole text's slots.
+  let best: Classification | null = null;
+  for (const clause of clauses) {
+    const c = classifyWhole(lexicon, clause, context);
+    // A clause may sharpen what the whole already leans to; only a sure money-back or person request overrules it.
+    if (!ACTIONABLE.includes(c.intent) || c.confidence < 0.5 || (c.intent !== whole.intent && !(OVERRULING.includes(c.intent) && confidentEnough(c)))) continue;
+    if (!best || c.confidence > best.confidence || (c.confidence === best.confidence && ACTIONABLE.indexOf(c.intent) < ACTIONABLE.indexOf(best.intent))) best = c;
+  }
+  if (!best || best.confidence <= whole.confidence) return whole;
+  return { ...whole, intent: best.intent, confidence: best.confidence, match: best.match };
+}
+
+function classifyWhole(lexicon: CompiledLexicon, text: string, context: ClassifyContext | null): Classification {
   const raw = text.normalize('NFKC');
   const normalised = normaliseText(text);
   const language = chooseLanguage(raw, context?.locale ?? null);
