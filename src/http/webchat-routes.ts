@@ -54,6 +54,9 @@ const Cursor = z.coerce.number().int().nonnegative();
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
+/** The quick-reply id of the flows' "menu" button (flows/global.yaml `menuOption.id`). */
+const OPEN_CHOICE = 'menu';
+
 /** The web chat JSON API: sessions, messages (send + history) and a live SSE stream. */
 export function webchatRoutes(deps: WebchatDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -103,6 +106,7 @@ export function webchatRoutes(deps: WebchatDeps): Hono<AppEnv> {
     }
     const now = deps.clock.now();
     const externalId = webchatExternalId({ customerId, visitorId: randomUUID() });
+    let opened = false;
     const identityId = await deps.db.transaction(async (tx) => {
       const [existing] = await tx
         .select({ id: channelIdentities.id })
@@ -110,6 +114,7 @@ export function webchatRoutes(deps: WebchatDeps): Hono<AppEnv> {
         .where(and(eq(channelIdentities.channel, 'webchat'), eq(channelIdentities.externalId, externalId)))
         .limit(1);
       if (existing) return existing.id;
+      opened = true;
       const owner =
         customerId ??
         (await tx.insert(customers).values({ guest: true, locale: body.locale ?? 'zh-Hans' }).returning({ id: customers.id }))[0]?.id;
@@ -134,6 +139,18 @@ export function webchatRoutes(deps: WebchatDeps): Hono<AppEnv> {
       })
       .returning({ id: webchatSessions.id });
     if (!session) throw new Error('session insert returned no row');
+    // A new chat opens with the greeting and the main menu, before the consumer types anything:
+    // an empty message pressing the flows' "menu" button (global.yaml menuOption), which the page does not show.
+    if (opened) {
+      await deps.receive({
+        channel: 'webchat',
+        externalMessageId: `${externalId}/open`,
+        sender: { externalId, customerId, displayName: null },
+        text: '',
+        choice: OPEN_CHOICE,
+        locale: body.locale ?? null,
+      });
+    }
     return c.json({ sessionId: session.id, token }, 201);
   });
 
@@ -293,8 +310,8 @@ function historyRows(db: Db, session: Session, after: number) {
         inArray(messages.conversationId, identityConversations(db, session)),
         gt(messages.seq, after),
         ne(messages.direction, 'internal'),
-        // Outgoing messages appear once the outbox delivered them.
-        or(eq(messages.direction, 'in'), eq(messages.deliveryStatus, 'sent')),
+        // Outgoing messages appear once the outbox delivered them; the empty message that opened the chat never.
+        or(and(eq(messages.direction, 'in'), ne(messages.text, '')), eq(messages.deliveryStatus, 'sent')),
       ),
     )
     .orderBy(asc(messages.seq))
