@@ -2,7 +2,10 @@ import { join } from 'node:path';
 import type { Classification } from '../core/intent.js';
 import { halfOf, LABELLED_DIR, LABELLED_FILES, makeNoisy, readLabelled, type Scores, score } from '../intent/eval.js';
 import { DEFAULT_LEXICON_PATH, loadLexicon } from '../intent/lexicon.js';
-import { createRulesClassifier } from '../intent/rules-classifier.js';
+import { writeFileSync } from 'node:fs';
+import { createLocalClassifier } from '../intent/local-classifier.js';
+import { createNgramModel, DEFAULT_MODEL_PATH, trainModel } from '../intent/ngram-model.js';
+import { createRulesClassifier, normaliseText } from '../intent/rules-classifier.js';
 import type { RegisterCommands } from './index.js';
 
 interface EvalOptions {
@@ -32,7 +35,16 @@ export const registerIntentsCommands: RegisterCommands = (program) => {
       const rows = readLabelled(opts.data);
       const lexicon = loadLexicon(opts.lexicon);
       const rules = createRulesClassifier(lexicon);
-      const stages: Stage[] = [{ name: 'rules', classify: (t) => rules.classifySync(t, null) }];
+      // The model is trained here on the tune half only, so the report half stays unseen.
+      const model = createNgramModel(
+        trainModel(rows.filter((r) => halfOf(r.text) === 'tune').map((r) => ({ normalised: normaliseText(r.text), intent: r.intent }))),
+      );
+      const local = createLocalClassifier({ rules, model });
+      const stages: Stage[] = [
+        { name: 'rules', classify: (t) => rules.classifySync(t, null) },
+        { name: 'model alone (trained on the tune half)', classify: (t) => ({ ...rules.classifySync(t, null), intent: model.predict(normaliseText(t))[0]?.intent ?? 'other' }) },
+        { name: 'rules -> model (the local cascade)', classify: (t) => local.classifySync(t, null) },
+      ];
       const picked = rows.filter((r) => opts.half === 'all' || halfOf(r.text) === opts.half);
       const zh = picked.filter((r) => r.lang !== 'en');
       const noisyTexts = makeNoisy(
@@ -66,6 +78,27 @@ export const registerIntentsCommands: RegisterCommands = (program) => {
           process.stdout.write(`${set.padEnd(9)} macro recall ${fmt(s.macroRecall)} (${s.lines} lines)\n  recall:    ${recall}\n  precision: ${precision}\n`);
         }
       }
+    });
+};
+
+export const registerIntentsTrainCommand: RegisterCommands = (program) => {
+  const intents = program.commands.find((c) => c.name() === 'intents');
+  if (!intents) return;
+  intents
+    .command('train')
+    .description('train the local n-gram intent model on the labelled sets and write its artefact')
+    .option('--data <files...>', 'labelled JSON-lines files', LABELLED_FILES.map((f) => join(LABELLED_DIR, f)))
+    .option('--half <half>', 'all | tune (tune: leave the report half out)', 'all')
+    .option('--out <path>', 'artefact file', DEFAULT_MODEL_PATH)
+    .action((opts: { data: string[]; half: 'all' | 'tune'; out: string }) => {
+      const rows = readLabelled(opts.data).filter((r) => opts.half === 'all' || halfOf(r.text) === 'tune');
+      const started = performance.now();
+      const artefact = trainModel(
+        rows.map((r) => ({ normalised: normaliseText(r.text), intent: r.intent })),
+        { files: opts.data.map((f) => f.split('/').slice(-1)[0] ?? f), half: opts.half },
+      );
+      writeFileSync(opts.out, `${JSON.stringify(artefact)}\n`);
+      process.stdout.write(`trained on ${rows.length} lines in ${Math.round(performance.now() - started)} ms; wrote ${opts.out}\n`);
     });
 };
 
