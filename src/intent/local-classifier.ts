@@ -1,9 +1,12 @@
-import type { Classification, ClassifyContext, IntentClassifier } from '../core/intent.js';
+import type { Classification, ClassifyContext, Intent, IntentClassifier } from '../core/intent.js';
 import type { NgramModel } from './ngram-model.js';
 import { confidentEnough, normaliseText } from './rules-classifier.js';
 
 /** Below this the model's answer is not used: the rules' answer (or the LLM, when configured) stands. */
 export const MODEL_MIN_PROBABILITY = 0.6;
+// What the model may add: requests the lexicon has no words for. Not complaints: a review without
+// any complaint cue is mostly praise, and the model (trained on few lines) calls too many of those complaints.
+const MODEL_INTENTS: readonly Intent[] = ['refund', 'account_help', 'order_help', 'human'];
 
 export interface LocalClassifierOptions {
   rules: { classifySync(text: string, context?: ClassifyContext | null): Classification };
@@ -22,9 +25,11 @@ export function createLocalClassifier(options: LocalClassifierOptions): IntentCl
     const ruled = rules.classifySync(text, context);
     // The model only speaks where the rules found nothing to go on: where they did find a cue,
     // the tune half showed the model overruling them costs more (reviews taken for complaints) than it gains.
-    if (!model || confidentEnough(ruled) || ruled.intent !== 'other' || ruled.match !== null) return ruled;
+    // English out-of-scope questions (banking small talk) drew it to account/order answers; the
+    // English lexicon alone measured better, so the model serves Chinese text only.
+    if (!model || confidentEnough(ruled) || ruled.intent !== 'other' || ruled.match !== null || ruled.language === 'en') return ruled;
     const [top] = model.predict(normaliseText(text));
-    if (!top || top.probability < MODEL_MIN_PROBABILITY || top.probability <= ruled.confidence) return ruled;
+    if (!top || !MODEL_INTENTS.includes(top.intent) || top.probability < MODEL_MIN_PROBABILITY || top.probability <= ruled.confidence) return ruled;
     return {
       ...ruled,
       intent: top.intent,

@@ -109,9 +109,14 @@ export function trainModel(
   let maxAbs = 0;
   for (const v of w) maxAbs = Math.max(maxAbs, Math.abs(v));
   const scale = maxAbs / 127 || 1;
-  const features = new Uint32Array(ids.length);
-  const weights = new Int8Array(ids.length * k);
-  ids.forEach(([id, row], i) => {
+  // Features whose weights all round to almost nothing are left out: a smaller file, a faster load.
+  const kept = ids.filter(([, row]) => {
+    for (let c = 0; c < k; c += 1) if (Math.abs(Math.round((w[row * k + c] ?? 0) / scale)) > 1) return true;
+    return false;
+  });
+  const features = new Uint32Array(kept.length);
+  const weights = new Int8Array(kept.length * k);
+  kept.forEach(([id, row], i) => {
     features[i] = id;
     for (let c = 0; c < k; c += 1) weights[i * k + c] = Math.round((w[row * k + c] ?? 0) / scale);
   });

@@ -188,7 +188,7 @@ function classifyWhole(lexicon: CompiledLexicon, text: string, context: Classify
     if (!found) return null;
     if (found.match) return found.match;
     const phrase = found.group.phraseIn(normalised);
-    return phrase === null ? null : { phrase, found: phrase, distance: 0, kind: 'exact' };
+    return phrase === null ? null : { phrase, found: phrase.replace(/\*$/, ''), distance: 0, kind: 'exact' };
   };
   const answer = (intent: Intent, confidence: number): Classification => ({
     intent,
