@@ -64,6 +64,13 @@ describe('kefu classify', () => {
     }
   });
 
+  it('shows the source, the lexicon phrase and the distance for a typo or a wrong homophone', async () => {
+    const { lines, code } = await run('{"text":"推款"}\n{"text":"I want a refnd"}\n');
+    expect(code).toBe(0);
+    expect(lines[0]).toMatchObject({ intent: 'refund', source: 'rules', match: { phrase: '退款', found: '推款', distance: 1, kind: 'pinyin' } });
+    expect(lines[1]).toMatchObject({ intent: 'refund', source: 'rules', match: { phrase: 'refund*', found: 'refnd', distance: 1, kind: 'edit' } });
+  });
+
   it('streams: answers a line before the input ends', async () => {
     const child = startClassify();
     const out = createInterface({ input: child.stdout });
