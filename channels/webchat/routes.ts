@@ -46,6 +46,9 @@ const Cursor = z.coerce.number().int().nonnegative();
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
+/** The quick-reply id of the flows' "menu" button (flows/global.yaml `menuOption.id`). */
+const OPEN_CHOICE = 'menu';
+
 /** The web chat JSON API: sessions, messages (send + history) and a live SSE stream. */
 export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
   const app = new Hono<WebchatEnv>();
@@ -93,6 +96,19 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
       now,
       expiresAt: new Date(now.getTime() + ttl),
     });
+    // A new chat opens with the greeting and the main menu, before the consumer types anything:
+    // an empty message pressing the flows' "menu" button (global.yaml menuOption), which the page does not show.
+    if (session.opened) {
+      await deps.receive({
+        channel: 'webchat',
+        externalMessageId: `${externalId}/open`,
+        sender: { externalId, customerId, displayName: null },
+        text: '',
+        choice: OPEN_CHOICE,
+        locale: body.locale ?? null,
+        identity: { level: identityLevel, basis: identityLevel === 'proven' ? 'signed_session' : null },
+      });
+    }
     return c.json({ sessionId: session.sessionId, token }, 201);
   });
 

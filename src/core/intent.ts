@@ -37,7 +37,18 @@ export const Classification = z.object({
   slots: IntentSlots,
   sentiment: Sentiment.default('neutral'),
   language: Locale.nullable().default(null),
-  source: z.enum(['rules', 'llm']),
+  /** Which stage answered: the lexicon rules, the local n-gram model, or the LLM. */
+  source: z.enum(['rules', 'model', 'llm']),
+  /** The lexicon phrase behind a rules answer, and how far the text was from it (0 = as written). */
+  match: z
+    .object({
+      phrase: z.string(),
+      found: z.string(),
+      distance: z.number().int().min(0),
+      kind: z.enum(['exact', 'pinyin', 'edit']),
+    })
+    .nullable()
+    .default(null),
 });
 export type Classification = z.infer<typeof Classification>;
 

@@ -52,8 +52,8 @@ export interface WebchatStore {
   demoCustomers(limit: number): Promise<DemoCustomer[]>;
   /** The customer when one exists (guests were made from an unproven channel identity). */
   findCustomer(customerId: string): Promise<{ id: string; guest: boolean } | null>;
-  /** Finds or creates the session's channel identity (with a guest customer for a visitor), then stores the session. */
-  createSession(input: NewWebchatSession): Promise<{ sessionId: string }>;
+  /** Finds or creates the session's channel identity (`opened`: it is new, so the chat is new) (with a guest customer for a visitor), then stores the session. */
+  createSession(input: NewWebchatSession): Promise<{ sessionId: string; opened: boolean }>;
   /** The session with this token hash, expired or not; null when there is none. */
   findSession(tokenHash: string): Promise<WebchatSession | null>;
   /** The label of the quick reply `choice` among those the bot offered this identity most recently. */

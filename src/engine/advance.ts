@@ -137,6 +137,13 @@ class Turn {
     this.effects.push({ type: 'say', text: full });
   }
 
+  /** A flow's final message: with "anything else?" buttons (menu, person) when global.yaml names them. */
+  finish(text: string): void {
+    const menu = this.library.globals.menuOption;
+    if (menu) this.ask(text, [{ id: menu.id, label: pickText(menu.label, this.locale) }]);
+    else this.say(text);
+  }
+
   ask(text: string, quickReplies: QuickReply[]): void {
     const human = this.library.globals.humanOption;
     const all = [...quickReplies, { id: human.id, label: pickText(human.label, this.locale) }];
@@ -259,6 +266,13 @@ async function matchOption(turn: Turn, options: Option[], lists: DynamicOptions[
     if (o.set) turn.state = { ...turn.state, slots: { ...turn.state.slots, ...o.set } };
     return { kind: 'goto', step: o.next };
   };
+  // Free text that picks an option by what it means may also name the order ("我的订单号是KF…，想退"):
+  // the flow it leads to gets it as `orderRef` and need not ask again.
+  const pickSaying = (o: Option, c: Classification): Next => {
+    const ref = c.slots.orderNumber ?? c.slots.couponCode;
+    if (ref && o.intent) turn.state = { ...turn.state, slots: { ...turn.state.slots, orderRef: ref } };
+    return pick(o);
+  };
   const pickDynamic = (d: DynamicItem): Next => {
     turn.state = { ...turn.state, slots: { ...turn.state.slots, [d.from.slot]: d.value } };
     return { kind: 'goto', step: d.from.next };
@@ -288,7 +302,7 @@ async function matchOption(turn: Turn, options: Option[], lists: DynamicOptions[
   }
   if (c.intent !== 'other' && c.confidence >= INTENT_CONFIDENCE) {
     const o = options.find((x) => x.intent === c.intent);
-    if (o) return pick(o);
+    if (o) return pickSaying(o, c);
   }
   return null;
 }
@@ -302,6 +316,11 @@ const extractors = {
     if (fromSlots) return fromSlots;
     const m = /[A-Za-z0-9][A-Za-z0-9-]{5,39}/.exec(turn.input.text);
     return m && /\d/.test(m[0]) ? m[0].toUpperCase() : null;
+  },
+  // Only an order number or coupon code as the classifier recognises it: no guessing from other digits.
+  order_number: async (turn: Turn) => {
+    const c = await turn.classification();
+    return c.slots.orderNumber ?? c.slots.couponCode;
   },
   // Intake keeps phone numbers (the agent must be able to call back); a masked one is accepted as it is.
   phone: async (turn: Turn) => {
@@ -411,7 +430,7 @@ const executors = {
   },
   end: {
     async enter(turn, step) {
-      if (step.text) turn.say(turn.text(step.text));
+      if (step.text) turn.finish(turn.text(step.text));
       turn.effects.push({ type: 'end' });
       turn.clearFlow();
       return { kind: 'stop' };
@@ -482,14 +501,22 @@ async function mainMenu(turn: Turn, withInput: boolean): Promise<void> {
 }
 
 function commandOf(turn: Turn): 'menu' | 'cancel' | Locale | null {
-  const { commands } = turn.library.globals;
+  const { commands, menuOption } = turn.library.globals;
   const norm = turn.input.norm;
+  if (menuOption && turn.input.choice === menuOption.id && !waitingStepOffers(turn, menuOption.id)) return 'menu';
   if (norm === '' || turn.input.choice) return null;
   const has = (list: string[]) => list.some((c) => normalise(c) === norm);
   if (has(commands.menu)) return 'menu';
   if (has(commands.cancel)) return 'cancel';
   for (const locale of ['zh-Hans', 'zh-Hant', 'en'] as const) if (has(commands.locale[locale])) return locale;
   return null;
+}
+
+/** Whether the step the conversation waits at has an option of its own with this id. */
+function waitingStepOffers(turn: Turn, id: string): boolean {
+  const flow = pinnedFlow(turn.library, turn.state);
+  const step = flow && turn.state.step ? flow.steps[turn.state.step] : undefined;
+  return (step?.kind === 'choose' || step?.kind === 'ask') && step.options.some((o) => o.id === id);
 }
 
 /** Resolves the pinned flow of a conversation in progress; null when it is gone (the conversation starts over). */

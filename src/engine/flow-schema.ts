@@ -17,7 +17,7 @@ const SlotName = z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]*$/, 'a slot name like o
 const SlotPath = z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]*(\.[a-zA-Z0-9_]+)*$/, 'a slot name like orderNumber or check.amount');
 
 /** How free text becomes a slot value; a closed set, each with one implementation in advance.ts. */
-export const Extractor = z.enum(['text', 'order_ref', 'phone', 'photos']);
+export const Extractor = z.enum(['text', 'order_ref', 'order_number', 'phone', 'photos']);
 export type Extractor = z.infer<typeof Extractor>;
 
 /** Why a conversation goes to humans; the same closed set as the handoffs table. */
@@ -158,6 +158,11 @@ export const Globals = z.strictObject({
   }),
   /** The "talk to a person" quick reply added to every question. */
   humanOption: z.strictObject({ id: z.string().regex(/^[a-z0-9_]{1,64}$/), label: Text }),
+  /**
+   * "Anything else?": the quick reply (with the person button) on a flow's final message, so a
+   * finished flow never leaves the consumer without a button. Pressing it shows the main menu.
+   */
+  menuOption: z.strictObject({ id: z.string().regex(/^[a-z0-9_]{1,64}$/), label: Text }).optional(),
   messages: z.strictObject({
     /** First failed understanding; the question follows again. */
     notUnderstood: Text,

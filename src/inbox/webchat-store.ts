@@ -34,6 +34,7 @@ export function createWebchatStore(db: Db): WebchatStore {
     },
 
     async createSession({ customerId, externalId, locale, identityLevel, tokenHash, now, expiresAt }) {
+      let opened = false;
       const identityId = await db.transaction(async (tx) => {
         const [existing] = await tx
           .select({ id: channelIdentities.id })
@@ -41,6 +42,7 @@ export function createWebchatStore(db: Db): WebchatStore {
           .where(and(eq(channelIdentities.channel, 'webchat'), eq(channelIdentities.externalId, externalId)))
           .limit(1);
         if (existing) return existing.id;
+        opened = true;
         const owner =
           customerId ??
           (await tx.insert(customers).values({ guest: true, locale: locale ?? 'zh-Hans' }).returning({ id: customers.id }))[0]?.id;
@@ -58,7 +60,7 @@ export function createWebchatStore(db: Db): WebchatStore {
         .values({ tokenHash, channelIdentityId: identityId, locale, identityLevel, createdAt: now, expiresAt })
         .returning({ id: webchatSessions.id });
       if (!session) throw new Error('session insert returned no row');
-      return { sessionId: session.id };
+      return { sessionId: session.id, opened };
     },
 
     async findSession(tokenHash) {
@@ -124,7 +126,8 @@ function historyRows(db: Db, session: IdentityRef, after: number, limit: number)
         gt(messages.seq, after),
         ne(messages.direction, 'internal'),
         // Outgoing messages appear once the outbox delivered them.
-        or(eq(messages.direction, 'in'), eq(messages.deliveryStatus, 'sent')),
+        // The empty message that opened the chat (the greeting's trigger) is never shown.
+        or(and(eq(messages.direction, 'in'), ne(messages.text, '')), eq(messages.deliveryStatus, 'sent')),
       ),
     )
     .orderBy(asc(messages.seq))

@@ -2,6 +2,7 @@ import { hanScriptCounts, toSimplified } from '../core/han-variants.js';
 import type { Classification, ClassifyContext, ComplaintCategory, Intent, IntentClassifier, Sentiment } from '../core/intent.js';
 import { detectLocale } from '../core/locale.js';
 import type { Locale } from '../core/message.js';
+import { createFuzzyIndex, createSoundMapper, type FuzzyHit, type FuzzyIndex } from './fuzzy.js';
 import { type CueGroup, type Lexicon, SCORED_INTENTS } from './lexicon.js';
 
 /** At or above this confidence the rules answer alone; below it the cascade asks the LLM. */
@@ -28,7 +29,21 @@ type ScoredIntent = (typeof SCORED_INTENTS)[number];
 interface CompiledGroup {
   weight: number;
   matches(normalised: string, raw: string): boolean;
+  /** Whether its phrases or regexes match the text with every Han character replaced by its sound (null: not tried). */
+  soundsLike: ((sound: string) => boolean) | null;
+  /** A Han phrase or regex of the group, to name it when it matched by sound. */
+  describe(): string;
+  /** The first of its phrases found as written (for explaining an answer), or null. */
+  phraseIn(normalised: string): string | null;
 }
+
+// Each unit of typo/homophone distance takes this share off the group's weight: 推款 counts 0.9 × 退款.
+const FUZZY_PENALTY = 0.1;
+// Only cues that decide on their own (weight >= 3), or Han phrases of 3+ characters, match fuzzily:
+// two-character hints like 一般 have too many same-sounding everyday words (一半).
+const FUZZY_MIN_WEIGHT = 3;
+
+type Match = NonNullable<Classification['match']>;
 
 interface CompiledLexicon {
   intents: Record<ScoredIntent, CompiledGroup[]>;
@@ -38,6 +53,9 @@ interface CompiledLexicon {
   yes: string[];
   no: string[];
   tails: string[];
+  fuzzy: FuzzyIndex<CompiledGroup>;
+  /** Each Han character replaced by one stand-in per toneless reading. */
+  sound(text: string): string;
 }
 
 /** The deterministic, synchronous lexicon classifier: the first stage of intent detection and its fallback. */
@@ -61,8 +79,10 @@ const ORDER_NUMBER = /(?<![a-z0-9])kf[\s-]*((?:\d[\s-]?){7}\d)(?![0-9])/;
 const COUPON_DASHED = /(?<![A-Za-z0-9])([A-Za-z0-9]{4}) ?- ?([A-Za-z0-9]{4}) ?- ?([A-Za-z0-9]{4})(?![A-Za-z0-9])/;
 // Without dashes only in capitals and with a digit and a letter, so words and phone numbers are not codes.
 const COUPON_PLAIN = /(?<![A-Za-z0-9])([A-Z0-9]{4}) ?([A-Z0-9]{4}) ?([A-Z0-9]{4})(?![A-Za-z0-9])/g;
+const HAN = /\p{Script=Han}/u;
 const FILLER = /[\s\p{P}\p{S}]/gu;
 const CLAUSE_BREAK = /[,.!?;~、。，！？；…\n]/u;
+const CLAUSE_BREAK_ALL = /[,.!?;~、。，！？；…\n]+/gu;
 
 /** The demo platform's order number (`KF` + 8 digits), tolerant of case, spaces and dashes. */
 export function extractOrderNumber(normalised: string): { value: string; match: string } | null {
@@ -82,7 +102,31 @@ export function extractCouponCode(raw: string): { value: string; match: string }
   return null;
 }
 
+// A message of this many clauses or more is read clause by clause when the whole is unclear.
+const LONG_MESSAGE_CLAUSES = 3;
+const ACTIONABLE: readonly Intent[] = ['human', 'refund', 'complaint', 'account_help', 'order_help'];
+// Requests that stand out of a story (money back, a person); a review's passing "快递" does not.
+const OVERRULING: readonly Intent[] = ['human', 'refund'];
+
 function classifyText(lexicon: CompiledLexicon, text: string, context: ClassifyContext | null): Classification {
+  const whole = classifyWhole(lexicon, text, context);
+  if (confidentEnough(whole)) return whole;
+  const clauses = text.split(CLAUSE_BREAK_ALL).filter((c) => c.replace(FILLER, '') !== '');
+  if (clauses.length < LONG_MESSAGE_CLAUSES) return whole;
+  // Speech-to-text and rambling: greetings, the story and thanks dilute the one request. Take the
+  // strongest actionable clause (ties: the order of ACTIONABLE), keeping the whole text's slots.
+  let best: Classification | null = null;
+  for (const clause of clauses) {
+    const c = classifyWhole(lexicon, clause, context);
+    // A clause may sharpen what the whole already leans to; only a sure money-back or person request overrules it.
+    if (!ACTIONABLE.includes(c.intent) || c.confidence < 0.5 || (c.intent !== whole.intent && !(OVERRULING.includes(c.intent) && confidentEnough(c)))) continue;
+    if (!best || c.confidence > best.confidence || (c.confidence === best.confidence && ACTIONABLE.indexOf(c.intent) < ACTIONABLE.indexOf(best.intent))) best = c;
+  }
+  if (!best || best.confidence <= whole.confidence) return whole;
+  return { ...whole, intent: best.intent, confidence: best.confidence, match: best.match };
+}
+
+function classifyWhole(lexicon: CompiledLexicon, text: string, context: ClassifyContext | null): Classification {
   const raw = text.normalize('NFKC');
   const normalised = normaliseText(text);
   const language = chooseLanguage(raw, context?.locale ?? null);
@@ -90,15 +134,40 @@ function classifyText(lexicon: CompiledLexicon, text: string, context: ClassifyC
   const orderNumber = extractOrderNumber(normalised);
   const couponCode = extractCouponCode(orderNumber ? raw.replace(new RegExp(orderNumber.match.replace(/[\s-]/g, '[\\s-]*'), 'i'), ' ') : raw);
 
+  const fuzzy = lexicon.fuzzy.find(normalised);
+  let sound: string | null = null;
+  let exactHuman = 0;
+  // Per intent, the evidence of its strongest group: what `kefu classify` shows and the LLM gets as a hint.
+  const evidence = new Map<ScoredIntent, { weight: number; match: Match | null; group: CompiledGroup }>();
+  const weigh = (intent: ScoredIntent, group: CompiledGroup): number => {
+    let weight = 0;
+    let hit: FuzzyHit<CompiledGroup> | undefined;
+    if (group.matches(normalised, raw)) {
+      weight = group.weight;
+      if (intent === 'human') exactHuman += weight;
+    } else if ((hit = fuzzy.get(group))) {
+      weight = group.weight * (1 - FUZZY_PENALTY * hit.distance);
+    } else if (group.soundsLike && (sound ??= lexicon.sound(normalised)) !== normalised && group.soundsLike(sound)) {
+      // A regex cue (客服在吗, 什么时候能到) written with a same-sound character: at least one differs.
+      weight = group.weight * (1 - FUZZY_PENALTY);
+      hit = { group, phrase: group.describe(), found: '', distance: 1, kind: 'pinyin' };
+    }
+    if (weight > 0 && weight > (evidence.get(intent)?.weight ?? 0)) {
+      const match: Match | null = hit ? { phrase: hit.phrase, found: hit.found, distance: hit.distance, kind: hit.kind } : null;
+      evidence.set(intent, { weight, match, group });
+    }
+    return weight;
+  };
   const scores: Record<ScoredIntent, number> = { human: 0, complaint: 0, refund_status: 0, refund: 0, account_help: 0, order_help: 0, other: 0 };
   for (const intent of SCORED_INTENTS) {
-    for (const group of lexicon.intents[intent]) if (group.matches(normalised, raw)) scores[intent] += group.weight;
+    for (const group of lexicon.intents[intent]) scores[intent] += weigh(intent, group);
   }
   let complaintCategory: ComplaintCategory | null = null;
   for (const group of lexicon.categories) {
-    if (!group.matches(normalised, raw)) continue;
+    const weight = weigh('complaint', group);
+    if (weight <= 0) continue;
     complaintCategory ??= group.category;
-    scores.complaint += group.weight;
+    scores.complaint += weight;
   }
   // Anger sets the sentiment and, when nothing else says what it is about, makes it a complaint.
   const anger = lexicon.anger.find((g) => g.matches(normalised, raw));
@@ -114,6 +183,13 @@ function classifyText(lexicon: CompiledLexicon, text: string, context: ClassifyC
     complaintCategory,
     affirmation,
   };
+  const explain = (intent: Intent): Match | null => {
+    const found = SCORED_INTENTS.includes(intent as ScoredIntent) ? evidence.get(intent as ScoredIntent) : undefined;
+    if (!found) return null;
+    if (found.match) return found.match;
+    const phrase = found.group.phraseIn(normalised);
+    return phrase === null ? null : { phrase, found: phrase.replace(/\*$/, ''), distance: 0, kind: 'exact' };
+  };
   const answer = (intent: Intent, confidence: number): Classification => ({
     intent,
     confidence: Math.round(Math.min(1, Math.max(0, confidence)) * 1000) / 1000,
@@ -121,9 +197,11 @@ function classifyText(lexicon: CompiledLexicon, text: string, context: ClassifyC
     sentiment,
     language,
     source: 'rules',
+    match: explain(intent),
   });
 
-  if (scores.human >= HUMAN_DECISIVE) return answer('human', saturate(scores.human));
+  // Only words as written decide for a person on their own: 货人 sounds like 活人 but asks for no one.
+  if (exactHuman >= HUMAN_DECISIVE) return answer('human', saturate(scores.human));
   // A bare 是的 / 不是 / "yes" answers the bot's question, whatever weak cues its words carry.
   if (answered?.whole) return answer('other', BARE_ANSWER);
 
@@ -147,7 +225,9 @@ function classifyText(lexicon: CompiledLexicon, text: string, context: ClassifyC
   const code = orderNumber ?? couponCode;
   if (code) {
     const rest = normalised.replace(code.match.toLowerCase(), '').replace(FILLER, '');
-    return answer('order_help', rest.length <= 2 ? BARE_ANSWER : CODE_IN_SENTENCE);
+    // A code alone names an order but asks nothing (like a bare yes/no it answers a question):
+    // `other`, so the main menu offers what can be done with that order; a waiting step captures it.
+    return answer('other', rest.length <= 2 ? BARE_ANSWER : CODE_IN_SENTENCE);
   }
   if (affirmation) return answer('other', BARE_ANSWER);
   return answer('other', NOTHING_MATCHED);
@@ -204,18 +284,35 @@ function onlyTail(rest: string, tails: string[]): boolean {
 }
 
 function compileLexicon(lexicon: Lexicon): CompiledLexicon {
-  const groups = (list: CueGroup[]): CompiledGroup[] => list.map(compileGroup);
+  const fuzzyEntries: { group: CompiledGroup; phrase: string; text: string; prefix: boolean }[] = [];
+  const sound = createSoundMapper();
+  const compile = (source: CueGroup): CompiledGroup => {
+    const group = compileGroup(source, source.weight >= FUZZY_MIN_WEIGHT ? sound : null);
+    for (const phrase of [...source['zh-Hans'], ...source['zh-Hant'], ...source.en]) {
+      const prefix = phrase.endsWith('*');
+      const text = normaliseText(prefix ? phrase.slice(0, -1) : phrase);
+      if (source.weight >= FUZZY_MIN_WEIGHT || (source.weight > 0 && [...text].length >= 3 && /^\p{Script=Han}+$/u.test(text))) {
+        fuzzyEntries.push({ group, phrase, text, prefix });
+      }
+    }
+    return group;
+  };
+  const groups = (list: CueGroup[]): CompiledGroup[] => list.map(compile);
+  const intents = {
+    human: groups(lexicon.intents.human),
+    complaint: groups(lexicon.intents.complaint),
+    refund: groups(lexicon.intents.refund),
+    account_help: groups(lexicon.intents.account_help),
+    order_help: groups(lexicon.intents.order_help),
+    refund_status: groups(lexicon.intents.refund_status),
+    other: groups(lexicon.intents.other),
+  };
+  const categories = lexicon.complaintCategories.map((g) => ({ ...compile(g), category: g.category }));
   return {
-    intents: {
-      human: groups(lexicon.intents.human),
-      complaint: groups(lexicon.intents.complaint),
-      refund: groups(lexicon.intents.refund),
-      account_help: groups(lexicon.intents.account_help),
-      order_help: groups(lexicon.intents.order_help),
-      refund_status: groups(lexicon.intents.refund_status),
-      other: groups(lexicon.intents.other),
-    },
-    categories: lexicon.complaintCategories.map((g) => ({ ...compileGroup(g), category: g.category })),
+    intents,
+    categories,
+    fuzzy: createFuzzyIndex(fuzzyEntries),
+    sound,
     anger: groups(lexicon.anger),
     negative: groups(lexicon.negative),
     yes: answerWords(lexicon.affirmation.yes),
@@ -232,13 +329,29 @@ function answerWords(group: CueGroup): string[] {
   return [...group['zh-Hans'], ...group['zh-Hant'], ...group.en].map(normaliseText);
 }
 
-function compileGroup(group: CueGroup): CompiledGroup {
-  const phrases = [...group['zh-Hans'], ...group['zh-Hant'], ...group.en].map(phraseSource);
-  const normalisedPatterns = [...(phrases.length > 0 ? [phrases.join('|')] : []), ...group.regex].map((s) => new RegExp(s, 'u'));
+function compileGroup(group: CueGroup, sound: ((text: string) => string) | null): CompiledGroup {
+  const written = [...group['zh-Hans'], ...group['zh-Hant'], ...group.en];
+  const phrases = written.map(phraseSource);
+  const sources = [...(phrases.length > 0 ? [phrases.join('|')] : []), ...group.regex];
+  const normalisedPatterns = sources.map((s) => new RegExp(s, 'u'));
+  // The regexes with their Han literals replaced by sound stand-ins; only where they have Han literals.
+  // Phrases are left to the fuzzy index, which bounds how many characters may differ.
+  const soundPatterns = sound ? group.regex.filter((s) => HAN.test(s)).map((s) => new RegExp(sound(s), 'u')) : [];
   const rawPatterns = group.rawRegex.map((s) => new RegExp(s, 'u'));
+  // Compiled on first use: only needed to explain an answer, not to score it.
+  let each: { phrase: string; pattern: RegExp }[] | null = null;
   return {
     weight: group.weight,
     matches: (normalised, raw) => normalisedPatterns.some((p) => p.test(normalised)) || rawPatterns.some((p) => p.test(raw)),
+    soundsLike: soundPatterns.length > 0 ? (text) => soundPatterns.some((p) => p.test(text)) : null,
+    describe: () => written.find((w) => HAN.test(w)) ?? group.regex.find((r) => HAN.test(r)) ?? '',
+    phraseIn: (normalised) => {
+      each ??= written.map((phrase, i) => ({ phrase, pattern: new RegExp(phrases[i] ?? '', 'u') }));
+      const hit = each.find((e) => e.pattern.test(normalised));
+      if (hit) return hit.phrase;
+      const pattern = group.regex.find((r) => new RegExp(r, 'u').test(normalised));
+      return pattern === undefined ? null : `/${pattern}/`;
+    },
   };
 }
 

@@ -4,6 +4,8 @@ import type { IntentClassifier } from '../core/intent.js';
 import { type Clock, systemClock } from '../core/ports.js';
 import { loadLexicon } from '../intent/lexicon.js';
 import { confidentEnough, createRulesClassifier } from '../intent/rules-classifier.js';
+import { createLocalClassifier } from '../intent/local-classifier.js';
+import { loadModel } from '../intent/ngram-model.js';
 import type { Logger } from '../logger.js';
 import { createCascadeClassifier } from './cascade.js';
 import { CircuitBreaker } from './circuit-breaker.js';
@@ -47,7 +49,8 @@ function callDeps(config: LlmConfig, logger: Logger, metrics: LlmMetrics): LlmCa
  */
 export function createClassifier(config: LlmConfig, logger: Logger, options: LlmFactoryOptions = {}): IntentClassifier {
   const metrics = options.metrics ?? llmMetrics;
-  const rules = options.rules ?? createRulesClassifier(loadLexicon());
+  // Confident rules, then the local n-gram model (flows/intent-model.json), then the LLM when configured.
+  const rules = options.rules ?? createLocalClassifier({ rules: createRulesClassifier(loadLexicon()), model: loadModel() });
   const deps = callDeps(config, logger, metrics);
   if (!deps) {
     logger.info({ reason: 'OPENAI_API_KEY is not set' }, 'llm.disabled');

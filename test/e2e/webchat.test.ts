@@ -67,6 +67,11 @@ describe.skipIf(SKIP)('web chat page in Chromium', () => {
     await expect.poll(() => page.getByRole('button', { name: '以访客身份继续' }).count()).toBe(1);
     await first.click();
 
+    // The chat opens with the greeting and the main menu before she types anything.
+    await expect.poll(() => botItems().allTextContents(), { timeout: 5000 }).toEqual([expect.stringContaining('您好！我是客服小助手')]);
+    await expect.poll(() => page.locator('#quick-replies button').allTextContents()).toEqual(expect.arrayContaining(['申请退款', '我要投诉', '找人工客服']));
+    expect(await customerItems().count()).toBe(0);
+
     const input = page.getByLabel('输入您的问题');
     await input.fill('你好');
     await input.press('Enter');

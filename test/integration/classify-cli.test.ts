@@ -64,6 +64,13 @@ describe('kefu classify', () => {
     }
   });
 
+  it('shows the source, the lexicon phrase and the distance for a typo or a wrong homophone', async () => {
+    const { lines, code } = await run('{"text":"推款"}\n{"text":"I want a refnd"}\n');
+    expect(code).toBe(0);
+    expect(lines[0]).toMatchObject({ intent: 'refund', source: 'rules', match: { phrase: '退款', found: '推款', distance: 1, kind: 'pinyin' } });
+    expect(lines[1]).toMatchObject({ intent: 'refund', source: 'rules', match: { phrase: 'refund*', found: 'refnd', distance: 1, kind: 'edit' } });
+  });
+
   it('streams: answers a line before the input ends', async () => {
     const child = startClassify();
     const out = createInterface({ input: child.stdout });
@@ -73,7 +80,7 @@ describe('kefu classify', () => {
     expect(JSON.parse(String(first.value))).toMatchObject({ intent: 'order_help' });
     child.stdin.write(`${JSON.stringify({ text: 'KF 1234 5678' })}\n`);
     const second = await answers.next();
-    expect(JSON.parse(String(second.value))).toMatchObject({ intent: 'order_help', slots: { orderNumber: 'KF12345678' } });
+    expect(JSON.parse(String(second.value))).toMatchObject({ intent: 'other', slots: { orderNumber: 'KF12345678' } });
     child.stdin.end();
     const [code] = (await once(child, 'close')) as [number | null];
     expect(code).toBe(0);

@@ -15,7 +15,7 @@ import { testService } from '../support/service.js';
 const DIR = join(import.meta.dirname, '../fixtures/transcripts');
 
 const Turn = z.strictObject({
-  /** What the consumer types. `{{foreignOrder}}` is another customer's order number. */
+  /** What the consumer types. `{{foreignOrder}}` is another customer's order number, `{{ownOrder}}` the customer's latest. */
   send: z.string().optional(),
   /** Press a quick reply of the last bot message: its id, `#n` (1-based), or `~text` (label contains). */
   press: z.string().optional(),
@@ -80,6 +80,7 @@ async function play(service: Awaited<ReturnType<typeof testService>>, file: stri
   const customerId = transcript.customer === 'senior' ? DEMO_SENIOR_CUSTOMER_ID : DEMO_EN_CUSTOMER_ID;
   const [customer] = await db.select().from(customers).where(eq(customers.id, customerId));
   const [foreign] = await db.select({ orderNumber: orders.orderNumber }).from(orders).where(ne(orders.customerId, customerId)).orderBy(asc(orders.orderNumber)).limit(1);
+  const [own] = await db.select({ orderNumber: orders.orderNumber }).from(orders).where(eq(orders.customerId, customerId)).orderBy(desc(orders.createdAt), asc(orders.orderNumber)).limit(1);
   // Each transcript is its own visitor, so transcripts do not share a conversation.
   const externalId = `transcript:${file}`;
   let conversationId: string | null = null;
@@ -87,7 +88,7 @@ async function play(service: Awaited<ReturnType<typeof testService>>, file: stri
   let lastReplies: { id: string; label: string }[] = [];
   for (const [i, turn] of transcript.turns.entries()) {
     const where = `${file} turn ${i + 1}`;
-    let text = (turn.send ?? '').replace('{{foreignOrder}}', foreign?.orderNumber ?? '');
+    let text = (turn.send ?? '').replace('{{foreignOrder}}', foreign?.orderNumber ?? '').replace('{{ownOrder}}', own?.orderNumber ?? '');
     let choice: string | null = null;
     if (turn.press !== undefined) {
       const q = pressed(lastReplies, turn.press);

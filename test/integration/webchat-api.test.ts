@@ -24,13 +24,24 @@ describe.each(backends())('web chat API on %s', (backend) => {
     return res.body.token as string;
   }
 
+  it('opens a new chat with the greeting and the main menu before anything is typed', async () => {
+    const token = await session();
+    await service.settle();
+    const history = await call(service, 'GET', '/api/webchat/messages', { token });
+    expect(history.body.messages.map((m: { author: string }) => m.author)).toEqual(['bot']);
+    expect(history.body.messages[0].text).toMatch(/您好！我是客服小助手/);
+    expect(history.body.messages[0].quickReplies.map((q: { id: string }) => q.id)).toEqual(['account_help', 'refund', 'complaint', 'order_help', 'human']);
+  });
+
   it('answers a message with the main menu, delivered through the outbox', async () => {
     const token = await session();
+    await service.settle();
+    const opened = await call(service, 'GET', '/api/webchat/messages', { token });
     const sent = await call(service, 'POST', '/api/webchat/messages', { token, body: { clientMessageId: 'm-1', text: '你好' } });
     expect(sent.status).toBe(202);
     expect(sent.body.duplicate).toBe(false);
     await service.settle();
-    const history = await call(service, 'GET', '/api/webchat/messages', { token });
+    const history = await call(service, 'GET', `/api/webchat/messages?after=${opened.body.cursor}`, { token });
     expect(history.status).toBe(200);
     const authors = history.body.messages.map((m: { author: string }) => m.author);
     expect(authors).toEqual(['customer', 'bot']);

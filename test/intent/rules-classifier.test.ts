@@ -120,10 +120,10 @@ describe('rules classifier: slots', () => {
     expect(classify('KF12345678').slots.couponCode).toBeNull();
   });
 
-  it('answers a bare order number or coupon code as a confident order question', () => {
+  it('answers a bare order number or coupon code confidently as no request of its own (the flow asks what to do with it)', () => {
     for (const text of ['KF12345678', 'ABCD-2345-EFGH']) {
       const result = classify(text);
-      expect(result.intent).toBe('order_help');
+      expect(result.intent).toBe('other');
       expect(confidentEnough(result)).toBe(true);
     }
   });

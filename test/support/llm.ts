@@ -125,6 +125,7 @@ export function fixedRules(answer: Partial<Classification>): IntentClassifier & 
         language: null,
         source: 'rules',
         ...answer,
+        match: answer.match ?? null,
       };
     },
   };

@@ -192,6 +192,11 @@
 
   function showServerMessage(m) {
     if (state.shown.has(m.id)) return;
+    // The empty message that opened the chat (the greeting's trigger) is nothing the consumer wrote.
+    if (m.author === 'customer' && m.text === '') {
+      state.shown.set(m.id, null);
+      return;
+    }
     if (m.author === 'customer') {
       for (const item of state.outgoing.values()) {
         if (item.messageId === m.id) return reconcile(item, m);

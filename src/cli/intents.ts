@@ -1,0 +1,107 @@
+import { join } from 'node:path';
+import type { Classification } from '../core/intent.js';
+import { halfOf, LABELLED_DIR, LABELLED_FILES, makeNoisy, readLabelled, type Scores, score } from '../intent/eval.js';
+import { DEFAULT_LEXICON_PATH, loadLexicon } from '../intent/lexicon.js';
+import { writeFileSync } from 'node:fs';
+import { createLocalClassifier } from '../intent/local-classifier.js';
+import { createNgramModel, DEFAULT_MODEL_PATH, trainModel } from '../intent/ngram-model.js';
+import { createRulesClassifier, normaliseText } from '../intent/rules-classifier.js';
+import type { RegisterCommands } from './index.js';
+
+interface EvalOptions {
+  lexicon: string;
+  data: string[];
+  seed: string;
+  rate: string;
+  half: 'tune' | 'report' | 'all';
+  json?: boolean;
+}
+
+type Stage = { name: string; classify: (text: string) => Classification };
+
+/** `kefu intents eval`: macro recall and precision on the labelled sets, clean and pinyin-noisy. */
+export const registerIntentsCommands: RegisterCommands = (program) => {
+  const intents = program.command('intents').description('measure and train intent detection');
+  intents
+    .command('eval')
+    .description('macro recall per intent and language (clean and pinyin-IME noisy) and precision per intent, on one half of the labelled sets')
+    .option('--lexicon <path>', 'intent lexicon file', DEFAULT_LEXICON_PATH)
+    .option('--data <files...>', 'labelled JSON-lines files', LABELLED_FILES.map((f) => join(LABELLED_DIR, f)))
+    .option('--seed <n>', 'seed of the noisy copy', '20261202')
+    .option('--rate <p>', 'chance that a Han character is replaced by a homophone', '0.08')
+    .option('--half <half>', 'tune | report | all (split by text hash)', 'report')
+    .option('--json', 'print JSON instead of a table')
+    .action(async (opts: EvalOptions) => {
+      const rows = readLabelled(opts.data);
+      const lexicon = loadLexicon(opts.lexicon);
+      const rules = createRulesClassifier(lexicon);
+      // The model is trained here on the tune half only, so the report half stays unseen.
+      const model = createNgramModel(
+        trainModel(rows.filter((r) => halfOf(r.text) === 'tune').map((r) => ({ normalised: normaliseText(r.text), intent: r.intent }))),
+      );
+      const local = createLocalClassifier({ rules, model });
+      const stages: Stage[] = [
+        { name: 'rules', classify: (t) => rules.classifySync(t, null) },
+        { name: 'model alone (trained on the tune half)', classify: (t) => ({ ...rules.classifySync(t, null), intent: model.predict(normaliseText(t))[0]?.intent ?? 'other' }) },
+        { name: 'rules -> model (the local cascade)', classify: (t) => local.classifySync(t, null) },
+      ];
+      const picked = rows.filter((r) => opts.half === 'all' || halfOf(r.text) === opts.half);
+      const zh = picked.filter((r) => r.lang !== 'en');
+      const noisyTexts = makeNoisy(
+        zh.map((r) => r.text),
+        { seed: Number(opts.seed), rate: Number(opts.rate), corpus: rows.filter((r) => r.lang !== 'en').map((r) => r.text) },
+      );
+      const noisy = zh.map((r, i) => ({ ...r, text: noisyTexts[i] ?? r.text }));
+      const report: Record<string, Record<string, Scores>> = {};
+      for (const stage of stages) {
+        const run = (set: typeof picked) => score(set.map((r) => ({ label: r.intent, predicted: stage.classify(r.text).intent })));
+        report[stage.name] = {
+          en: run(picked.filter((r) => r.lang === 'en')),
+          zh: run(zh),
+          'zh-noisy': run(noisy),
+        };
+      }
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ half: opts.half, lines: picked.length, report }, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`half: ${opts.half} (${picked.length} lines; noisy copy: seed ${opts.seed}, rate ${opts.rate})\n`);
+      for (const [stage, sets] of Object.entries(report)) {
+        process.stdout.write(`\n== ${stage}\n`);
+        for (const [set, s] of Object.entries(sets)) {
+          const recall = Object.entries(s.recall)
+            .map(([k, v]) => `${k} ${fmt(v)}`)
+            .join(', ');
+          const precision = Object.entries(s.precision)
+            .map(([k, v]) => `${k} ${fmt(v)}`)
+            .join(', ');
+          process.stdout.write(`${set.padEnd(9)} macro recall ${fmt(s.macroRecall)} (${s.lines} lines)\n  recall:    ${recall}\n  precision: ${precision}\n`);
+        }
+      }
+    });
+};
+
+export const registerIntentsTrainCommand: RegisterCommands = (program) => {
+  const intents = program.commands.find((c) => c.name() === 'intents');
+  if (!intents) return;
+  intents
+    .command('train')
+    .description('train the local n-gram intent model on the labelled sets and write its artefact')
+    .option('--data <files...>', 'labelled JSON-lines files', LABELLED_FILES.map((f) => join(LABELLED_DIR, f)))
+    .option('--half <half>', 'all | tune (tune: leave the report half out)', 'all')
+    .option('--out <path>', 'artefact file', DEFAULT_MODEL_PATH)
+    .action((opts: { data: string[]; half: 'all' | 'tune'; out: string }) => {
+      const rows = readLabelled(opts.data).filter((r) => opts.half === 'all' || halfOf(r.text) === 'tune');
+      const started = performance.now();
+      const artefact = trainModel(
+        rows.map((r) => ({ normalised: normaliseText(r.text), intent: r.intent })),
+        { files: opts.data.map((f) => f.split('/').slice(-1)[0] ?? f), half: opts.half },
+      );
+      writeFileSync(opts.out, `${JSON.stringify(artefact)}\n`);
+      process.stdout.write(`trained on ${rows.length} lines in ${Math.round(performance.now() - started)} ms; wrote ${opts.out}\n`);
+    });
+};
+
+function fmt(n: number): string {
+  return n.toFixed(3);
+}
