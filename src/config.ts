@@ -47,6 +47,8 @@ const EnvSchema = z.object({
   SMTP_URL: optionalString,
   EMAIL_WEBHOOK_SECRET: optionalString,
   EMAIL_FROM: optionalString,
+  /** Bearer token for GET /metrics (Prometheus); unset = no metrics endpoint. */
+  METRICS_TOKEN: optionalString,
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(500),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().positive().default(8),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(12),

@@ -5,9 +5,12 @@ import type { InboundMessageInput } from './core/message.js';
 import { type Clock, systemClock } from './core/ports.js';
 import { openStorage } from './db/storage.js';
 import { createApp } from './http/app.js';
+import { createServiceMetrics, metricsRoutes } from './http/metrics.js';
 import { LiveHub } from './inbox/live-hub.js';
 import { createPipeline } from './inbox/pipeline.js';
 import { createRecoverySweep } from './inbox/recovery-sweep.js';
+import { timedResponder } from './inbox/timed-responder.js';
+import { llmMetrics } from './llm/index.js';
 import { createLlmParts } from './llm/service-llm.js';
 import { createChannels } from './service-channels.js';
 import type { Service, ServiceOptions } from './service-types.js';
@@ -27,15 +30,21 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     await hub.start();
     const llm = () => createLlmParts({ config, logger, clock, db, classifier: options.classifier });
     const bot = await createBot({ config, logger, clock, db, llm, responder: options.responder });
-    const receive = (inbound: InboundMessageInput) => pipeline.receive(inbound);
+    const metrics = createServiceMetrics({ db, llm: () => llmMetrics.snapshot(), now: () => clock.now(), onError: (err) => logger.warn({ err }, 'metrics.scrape_failed') });
+    const receive = async (inbound: InboundMessageInput) => {
+      const result = await pipeline.receive(inbound);
+      if (!result.duplicate) metrics.messageIn(inbound.channel);
+      return result;
+    };
     const channels = createChannels({ config, logger, clock, db, live: hub, receive, overrides: options.adapters });
     const kickOutbox = () => pipeline.outbox.kick();
     const refundGateway = createActionDeps(config, logger).refunds;
     const humans = createConsole({ config, db, clock, hub, logger, refundGateway, kickOutbox });
-    const responder = humans.wrapResponder(bot);
-    const pipeline = createPipeline({ config, db, clock, logger, hub, adapters: channels.adapters, responder });
+    const responder = timedResponder(humans.wrapResponder(bot), metrics.turn);
+    const onSent = (channel: string, writtenAt: Date | null) => metrics.messageOut(channel, writtenAt ? clock.now().getTime() - writtenAt.getTime() : 0);
+    const pipeline = createPipeline({ config, db, clock, logger, hub, adapters: channels.adapters, responder, onSent });
     const sweep = createRecoverySweep(pipeline.processor, logger);
-    const mounts = [...channels.mounts, ...humans.mounts];
+    const mounts = [...channels.mounts, ...humans.mounts, { path: '/', app: metricsRoutes(metrics, config.METRICS_TOKEN) }];
     const app = createApp({ mounts, rawBodyPaths: channels.rawBodyPaths, db, logger });
     const { processor, outbox } = pipeline;
     return {
