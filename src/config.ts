@@ -51,6 +51,8 @@ const EnvSchema = z.object({
   EMAIL_TRUSTED_AUTHSERV_ID: optionalString.transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')),
   /** Messages per hour that only claim to be from an address (an email From) which the bot still answers, per address. */
   CLAIMED_REPLIES_PER_HOUR: z.coerce.number().int().min(0).default(5),
+  /** Bearer token for GET /metrics (Prometheus); unset = no metrics endpoint. */
+  METRICS_TOKEN: optionalString,
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(500),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().positive().default(8),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(12),

@@ -6,9 +6,12 @@ import type { InboundMessageInput } from './core/message.js';
 import { type Clock, systemClock } from './core/ports.js';
 import { openStorage } from './db/storage.js';
 import { createApp } from './http/app.js';
+import { createServiceMetrics, metricsRoutes } from './http/metrics.js';
 import { LiveHub } from './inbox/live-hub.js';
 import { createPipeline } from './inbox/pipeline.js';
 import { createRecoverySweep } from './inbox/recovery-sweep.js';
+import { timedResponder } from './inbox/timed-responder.js';
+import { llmMetrics } from './llm/index.js';
 import { createLlmParts } from './llm/service-llm.js';
 import { studioMounts } from './admin/studio-mounts.js';
 import { createStudio } from './studio/create-studio.js';
@@ -38,7 +41,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     const refundGateway = actionDeps.refunds;
     const aftersales = createAfterSales({ config, db, clock, hub, logger, gateway: refundGateway, kickOutbox });
     const actions = { ...actionDeps, complaintOpened: aftersales.complaintOpened };
-    const receive = (inbound: InboundMessageInput) => pipeline.receive(inbound);
+    const onScrapeError = (err: unknown) => logger.warn({ err }, 'metrics.scrape_failed');
+    const metrics = createServiceMetrics({ db, llm: () => llmMetrics.snapshot(), now: () => clock.now(), onError: onScrapeError });
+    const receive = async (inbound: InboundMessageInput) => {
+      const result = await pipeline.receive(inbound);
+      if (!result.duplicate) metrics.messageIn(inbound.channel);
+      return result;
+    };
     const channels = createChannels({ config, logger, clock, db, live: hub, receive, overrides: options.adapters });
     const proofRemedy = channels.proofRemedy;
     const bot = await createBot({ config, logger, clock, db, library, actions, llm, proofRemedy, responder: options.responder });
@@ -46,11 +55,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     const humans = createConsole({ config, db, clock, hub, logger, refundGateway, kickOutbox, timerHandlers });
     // Answers to senders who only claim an address (a forged From) are capped per identity.
     const claimedCap = { limit: config.CLAIMED_REPLIES_PER_HOUR, windowMs: 3600_000, logger };
-    const responder = throttleClaimedReplies(humans.wrapResponder(bot), claimedCap);
-    const pipeline = createPipeline({ config, db, clock, logger, hub, adapters: channels.adapters, responder });
+    const responder = timedResponder(throttleClaimedReplies(humans.wrapResponder(bot), claimedCap), metrics.turn);
+    const onSent = (channel: string, writtenAt: Date | null) => metrics.messageOut(channel, writtenAt ? clock.now().getTime() - writtenAt.getTime() : 0);
+    const pipeline = createPipeline({ config, db, clock, logger, hub, adapters: channels.adapters, responder, onSent });
     const sweep = createRecoverySweep(pipeline.processor, logger);
     const sessionTtlMs = config.SESSION_TTL_HOURS * 3600_000;
     const mounts = [...channels.mounts, ...humans.mounts, ...aftersales.mounts, ...studioMounts({ studio, db, clock, sessionTtlMs })];
+    mounts.push({ path: '/', app: metricsRoutes(metrics, config.METRICS_TOKEN) });
     const csrf = { sessionCookie: SESSION_COOKIE, trustedOrigins: [config.publicUrl], credentialPaths: ['/api/auth/login'] };
     const app = createApp({ mounts, rawBodyPaths: channels.rawBodyPaths, csrf, db, logger });
     const { processor, outbox } = pipeline;

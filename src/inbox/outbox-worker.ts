@@ -20,6 +20,8 @@ export interface OutboxWorkerDeps {
    * becomes visible only now, so a notification sent from inside `send` can arrive too early).
    */
   onDelivered?: (conversationId: string, channelIdentityId: string | null) => void;
+  /** Called for each message a channel accepted, with when it was written (operators' metrics). */
+  onSent?: (channel: ChannelKind, writtenAt: Date | null) => void;
   batchSize?: number;
   /** How long a claimed row stays invisible to other workers. */
   claimMs?: number;
@@ -171,6 +173,7 @@ export class OutboxWorker {
     await this.markSent(plain);
     await Promise.all(attempts.filter((a) => !plain.includes(a)).map((a) => this.record(a)));
     for (const { row, identityId } of attempts) this.deps.onDelivered?.(row.conversation_id, identityId);
+    for (const { row, result } of attempts) if (result.ok) this.deps.onSent?.(row.channel, row.created_at);
     return claimed.length;
   }
 

@@ -32,6 +32,8 @@ export function createPipeline(deps: {
   adapters: Partial<Record<ChannelKind, ChannelAdapter>>;
   responder: Responder;
   config: Pick<Config, 'OUTBOX_MAX_ATTEMPTS' | 'OUTBOX_POLL_MS'>;
+  /** Operators' metrics: a message a channel accepted, with when it was written. */
+  onSent?: (channel: ChannelKind, writtenAt: Date | null) => void;
 }): Pipeline {
   const { db, clock, logger, hub, adapters } = deps;
   const outbox = new OutboxWorker({
@@ -41,6 +43,7 @@ export function createPipeline(deps: {
     adapters,
     maxAttempts: deps.config.OUTBOX_MAX_ATTEMPTS,
     pollMs: deps.config.OUTBOX_POLL_MS,
+    ...(deps.onSent ? { onSent: deps.onSent } : {}),
     // Live views re-read once the delivery is committed (web chat shows delivered replies only).
     onDelivered: (conversationId, channelIdentityId) => {
       hub
