@@ -12,6 +12,7 @@ import type { Db } from './db/client.js';
 import { linkIdentityByPhone, setIdentityReachable } from './inbox/link-identity.js';
 import { markUnreachable } from './inbox/mark-unreachable.js';
 import { createWebchatStore } from './inbox/webchat-store.js';
+import { webchatLabels } from './i18n/webchat-labels.js';
 import type { Logger } from './logger.js';
 
 /** The channels one service runs, ready to mount and start. */
@@ -71,6 +72,9 @@ export function createChannels(deps: ChannelsDeps): Channels {
       demoMode: config.demoMode,
       identitySecret: config.WEBCHAT_IDENTITY_SECRET,
       receive,
+      allowedOrigins: config.WEBCHAT_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter((o) => o !== ''),
+      maxAttachmentBytes: config.ATTACHMENT_MAX_BYTES,
+      labels: webchatLabels(),
     }),
   );
   const telegramMode = config.TELEGRAM_MODE ?? 'off';

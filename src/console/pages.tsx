@@ -11,6 +11,7 @@ import { consoleMetrics, type Metrics, MetricsQuery } from './metrics.js';
 import { caseDetail, type CaseDetail, type CaseRow, queue, QueueView, searchCases, staff } from './queries.js';
 import type { ConsoleDeps } from './api-routes.js';
 import { periodOf } from './api-routes.js';
+import { attachmentLinks } from './attachments.js';
 
 const CSS = readFileSync(join(import.meta.dirname, 'assets/console.css'), 'utf8');
 const JS = readFileSync(join(import.meta.dirname, 'assets/console.js'), 'utf8');
@@ -210,6 +211,13 @@ function Transcript(props: { detail: CaseDetail }) {
               {m.direction === 'out' && m.deliveryStatus !== 'sent' ? ` · ${m.deliveryStatus}` : ''}
             </div>
             {m.text}
+            {attachmentLinks(m.attachments).map((a) => (
+              <div class="attachment">
+                <a href={`/api/console/attachments/${a.id}`} target="_blank" rel="noopener">
+                  {a.image ? <img src={`/api/console/attachments/${a.id}`} alt={a.name ?? 'photo'} style="max-width:240px;max-height:240px;display:block" /> : `📎 ${a.name ?? 'file'}`}
+                </a>
+              </div>
+            ))}
             {m.quickReplies && m.quickReplies.length > 0 && (
               <div>
                 {m.quickReplies.map((q) => (

@@ -86,6 +86,7 @@ export async function caseDetail(db: Db, conversationId: string) {
         agentName: agents.name,
         text: messages.text,
         quickReplies: messages.quickReplies,
+        attachments: messages.attachments,
         deliveryStatus: messages.deliveryStatus,
         createdAt: messages.createdAt,
       })

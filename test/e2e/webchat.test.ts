@@ -21,7 +21,7 @@ describe.skipIf(SKIP)('web chat page in Chromium', () => {
     served = await serveOnLoopback(service.app.fetch);
     base = served.base;
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 420, height: 860 } });
+    context = await browser.newContext({ viewport: { width: 420, height: 860 }, locale: 'zh-CN' });
     page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(String(err)));
   });
@@ -160,7 +160,7 @@ describe.skipIf(SKIP)('web chat page in Chromium', () => {
   });
 
   it('falls back to polling when the live stream never gets through', async () => {
-    const isolated = await browser.newContext({ viewport: { width: 420, height: 860 } });
+    const isolated = await browser.newContext({ viewport: { width: 420, height: 860 }, locale: 'zh-CN' });
     try {
       const guestPage = await isolated.newPage();
       // A proxy that refuses streams: every EventSource request fails.
