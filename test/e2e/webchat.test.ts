@@ -146,7 +146,7 @@ describe.skipIf(SKIP)('web chat page in Chromium', () => {
     });
     const input = page.getByLabel('输入您的问题');
     await input.fill('这条只能存一次');
-    await page.getByRole('button', { name: '发送' }).click();
+    await page.getByRole('button', { name: '发送', exact: true }).click();
     await expect.poll(() => storedCustomerMessages('这条只能存一次').then((r) => r.length)).toBe(1);
     // The page retries by itself, and the retry is recognised as the same message.
     await expect.poll(() => page.locator('#messages > li.failed, #messages > li.pending').count(), { timeout: 10_000 }).toBe(0);

@@ -200,6 +200,9 @@
   /** The session, its language, and what the customer wrote that the server has not confirmed. */
   function save() {
     if (!state.token) return;
+    // Another tab cleared or replaced the session: leave its choice alone.
+    if (state.savedToken && load()?.token !== state.savedToken) return;
+    state.savedToken = state.token;
     const unsent = [...state.outgoing.values()]
       .filter((o) => !o.messageId && !o.file)
       .map((o) => ({ clientMessageId: o.clientMessageId, body: o.body, text: o.displayText }));
@@ -706,6 +709,7 @@
   function resetConversation() {
     disconnect();
     state.token = null;
+    state.savedToken = null;
     state.cursor = '0';
     state.shown.clear();
     state.outgoing.clear();
@@ -830,6 +834,7 @@
     const saved = load();
     if (saved) {
       state.token = saved.token;
+      state.savedToken = saved.token;
       state.locale = LOCALES.includes(saved.locale) ? saved.locale : 'zh-Hans';
       if (await openChat(Array.isArray(saved.unsent) ? saved.unsent : [])) return;
       resetConversation();
