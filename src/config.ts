@@ -40,6 +40,10 @@ const EnvSchema = z.object({
   OPENAI_TIMEOUT_MS: z.coerce.number().int().positive().default(4000),
   OPENAI_RESPONSE_FORMAT: z.enum(['json_schema', 'json_object']).default('json_schema'),
   WEBCHAT_IDENTITY_SECRET: optionalString,
+  /** Origins (comma-separated, or *) of host pages that may embed the web chat widget and call its API. */
+  WEBCHAT_ALLOWED_ORIGINS: z.string().default(''),
+  /** Largest photo or PDF a consumer may send. */
+  ATTACHMENT_MAX_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   TELEGRAM_BOT_TOKEN: optionalString,
   TELEGRAM_WEBHOOK_SECRET: optionalString,
   TELEGRAM_MODE: z.enum(['webhook', 'polling', 'off']).optional(),

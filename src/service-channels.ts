@@ -14,6 +14,7 @@ import { linkIdentityByPhone, setIdentityReachable } from './inbox/link-identity
 import { markUnreachable } from './inbox/mark-unreachable.js';
 import { recordDeadLetter } from './inbox/dead-letters.js';
 import { createWebchatStore } from './inbox/webchat-store.js';
+import { webchatLabels } from './i18n/webchat-labels.js';
 import type { Logger } from './logger.js';
 
 /** The channels one service runs, ready to mount and start. */
@@ -77,6 +78,9 @@ export function createChannels(deps: ChannelsDeps): Channels {
       demoMode: config.demoMode,
       identitySecret: config.WEBCHAT_IDENTITY_SECRET,
       receive,
+      allowedOrigins: config.WEBCHAT_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter((o) => o !== ''),
+      maxAttachmentBytes: config.ATTACHMENT_MAX_BYTES,
+      labels: webchatLabels(),
     }),
   );
   const telegramMode = config.TELEGRAM_MODE ?? 'off';

@@ -14,7 +14,7 @@ export const SessionRequest = z
   .strict();
 export type SessionRequest = z.infer<typeof SessionRequest>;
 
-const ClientMessageId = z.string().min(1).max(100).regex(/^[\w.:-]+$/, 'letters, digits, _ . : - only');
+export const ClientMessageId = z.string().min(1).max(100).regex(/^[\w.:-]+$/, 'letters, digits, _ . : - only');
 
 /** `POST /api/webchat/messages` body: free text or a pressed quick reply. */
 export const MessageRequest = z
@@ -29,6 +29,10 @@ export const MessageRequest = z
     path: ['text'],
   });
 export type MessageRequest = z.infer<typeof MessageRequest>;
+
+/** `POST /api/webchat/locale` body: the language the consumer picked on the page. */
+export const LocaleRequest = z.object({ locale: Locale }).strict();
+export type LocaleRequest = z.infer<typeof LocaleRequest>;
 
 /** The HMAC-SHA256 (hex) a host app sends to prove which of its customers opened the chat. */
 export function signCustomerId(customerId: string, secret: string): string {

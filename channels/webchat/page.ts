@@ -6,19 +6,20 @@ import { LOCALES, loadCatalog } from '../../src/i18n/catalog.js';
 const PAGES_DIR = join(dirname(fileURLToPath(import.meta.url)), 'pages');
 const read = (name: string) => readFileSync(join(PAGES_DIR, name), 'utf8');
 
-// Script and styles are inlined: one request, no build step, nothing else to route.
-// Replacer functions, so `$` sequences in the sources are taken literally.
-const PAGE = read('webchat.html')
-  .replace('__KEFU_CSS__', () => read('webchat.css'))
-  .replace('__KEFU_JS__', () => read('webchat.js'));
+// The widget carries its styles: a host page adds one <script> tag and nothing else, and no build
+// step runs. Replacer functions, so `$` sequences in the sources are taken literally.
+const WIDGET = read('widget.js').replace("'__KEFU_CSS__'", () => JSON.stringify(read('widget.css')));
+const PAGE = read('webchat.html');
 
-/** The consumer web chat page; it talks to the documented /api/webchat API only. */
+/** The embeddable widget script (`/widget.js`); the full page at `/` runs the same code. */
+export function widgetScript(): string {
+  return WIDGET;
+}
+
+/** The consumer web chat page: a shell that loads /widget.js in full-page mode. */
 export function webchatPage(options: { demoMode: boolean }): string {
-  // `<` is escaped so no value can close the script element.
-  const config = JSON.stringify({ demoMode: options.demoMode }).replaceAll('<', '\\u003c');
-  const page = PAGE.replace('__KEFU_CONFIG__', () => config);
   // Demo mode says so on the page itself, in every language, whatever the visitor picks.
-  return options.demoMode ? page.replace('<body>', () => `<body>\n${demoBanner()}`) : page;
+  return options.demoMode ? PAGE.replace('<body>', () => `<body>\n${demoBanner()}`) : PAGE;
 }
 
 function demoBanner(): string {

@@ -1,8 +1,13 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
+import { sniffUpload } from './attachments.js';
 import {
+  ClientMessageId,
+  LocaleRequest,
   MessageRequest,
   SessionRequest,
   toInbound,
@@ -13,6 +18,7 @@ import type { ChannelLog, LiveEvents, ReceiveInbound } from '../../src/core/chan
 import { AppError } from '../../src/core/errors.js';
 import type { IdentityLevel } from '../../src/core/identity.js';
 import type { Clock } from '../../src/core/ports.js';
+import type { Locale } from '../../src/core/message.js';
 import { parseJson } from '../../src/core/request.js';
 import { StreamWaker } from '../../src/core/stream-waker.js';
 import type { WebchatHistoryMessage, WebchatSession, WebchatStore } from '../../src/core/webchat-store.js';
@@ -32,7 +38,17 @@ export interface WebchatDeps {
    * (default 5 s). A session removed from the database stays usable on this instance that long.
    */
   sessionCacheMs?: number;
+  /** Host page origins allowed to call this API from the embedded widget (`*` for any). */
+  allowedOrigins?: string[];
+  /** Largest upload accepted (default 10 MB). */
+  maxAttachmentBytes?: number;
+  /** The page's and widget's labels per locale (locales/<l>/webchat.yaml). */
+  labels?: Record<Locale, Record<string, string>>;
 }
+
+/** The upload route; it reads its own (larger) body, so the app's JSON limit must skip it. */
+export const ATTACHMENTS_PATH = '/api/webchat/attachments';
+export const DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 
 type Session = WebchatSession;
 
@@ -54,6 +70,26 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
   const app = new Hono<WebchatEnv>();
   const ttl = deps.sessionTtlMs ?? 30 * 24 * 3600_000;
   const authenticate = cachedAuthenticate(deps);
+  const maxBytes = deps.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES;
+  const allowed = deps.allowedOrigins ?? [];
+
+  // The widget runs on other sites' pages: they may call this API when listed. Sessions use a
+  // Bearer token (no cookies), so a cross-origin call carries no ambient authority.
+  app.use(
+    '*',
+    cors({
+      origin: (origin) => (allowed.includes('*') || allowed.includes(origin) ? origin : null),
+      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      allowHeaders: ['content-type', 'authorization', 'last-event-id', 'x-client-message-id', 'x-file-name'],
+      maxAge: 600,
+    }),
+  );
+
+  // Labels and limits the page and widget need before anything else (public, cacheable).
+  app.get('/labels', (c) => {
+    c.header('cache-control', 'public, max-age=300');
+    return c.json({ locales: deps.labels ?? {}, maxAttachmentBytes: maxBytes, demoMode: deps.demoMode });
+  });
 
   // Demo mode only: the customers a visitor may chat as, for the picker on the demo page.
   app.get('/demo-customers', async (c) => {
@@ -112,6 +148,84 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
     return c.json({ sessionId: session.sessionId, token }, 201);
   });
 
+  // What the page shows about its session: the conversation's language (it follows "English
+  // please") and whether to start in senior mode.
+  app.get('/session', async (c) => {
+    const session = await authenticate(c);
+    const locale = (await deps.store.conversationLocale(session.channelIdentityId)) ?? session.locale;
+    return c.json({ locale, firstTimeUser: session.firstTimeUser });
+  });
+
+  app.post('/locale', async (c) => {
+    const session = await authenticate(c);
+    const body = await parseJson(c, LocaleRequest);
+    await deps.store.setLocale(session.id, session.channelIdentityId, body.locale);
+    return c.json({ locale: body.locale });
+  });
+
+  app.post(
+    '/attachments',
+    bodyLimit({
+      maxSize: maxBytes,
+      onError: () => {
+        throw tooLarge(maxBytes);
+      },
+    }),
+    async (c) => {
+      const session = await authenticate(c);
+      const clientMessageId = ClientMessageId.safeParse(c.req.header('x-client-message-id'));
+      if (!clientMessageId.success) throw new AppError('bad_request', 'x-client-message-id header is required (letters, digits, _ . : -)');
+      const bytes = new Uint8Array(await c.req.arrayBuffer());
+      if (bytes.length === 0) throw new AppError('bad_request', 'The file is empty');
+      if (bytes.length > maxBytes) throw tooLarge(maxBytes);
+      const sniffed = sniffUpload(bytes);
+      if (sniffed.kind === 'heic') {
+        throw new AppError('unsupported_media_type', 'HEIC photos cannot be sent yet; send a JPEG or PNG', { reason: 'heic' });
+      }
+      if (sniffed.kind === 'unknown') {
+        throw new AppError('unsupported_media_type', 'Only JPEG or PNG photos and PDF files can be sent', { reason: 'type' });
+      }
+      const filename = fileName(c.req.header('x-file-name'));
+      const stored = await deps.store.saveAttachment({
+        channelIdentityId: session.channelIdentityId,
+        uploadKey: clientMessageId.data,
+        contentType: sniffed.contentType,
+        filename,
+        size: bytes.length,
+        bytes,
+        now: deps.clock.now(),
+      });
+      const inbound = toInbound(session, { clientMessageId: clientMessageId.data, text: filename ?? '' }, null, session.locale);
+      const result = await deps.receive({
+        ...inbound,
+        text: '',
+        attachments: [
+          { kind: sniffed.kind, filename, contentType: sniffed.contentType, size: bytes.length, ref: stored.id, inline: false },
+        ],
+      });
+      c.get('log')?.info({ size: bytes.length, contentType: sniffed.contentType }, 'webchat.attachment_stored');
+      return c.json({ messageId: result.messageId, duplicate: result.duplicate, attachmentId: stored.id }, 202);
+    },
+  );
+
+  // A stored file, to the session that sent it only (staff read it through the console).
+  app.get('/attachments/:id', async (c) => {
+    const session = await authenticate(c);
+    const id = c.req.param('id');
+    const file = z.uuid().safeParse(id).success ? await deps.store.findAttachment(id) : null;
+    if (!file) throw new AppError('not_found', 'No such file');
+    if (file.channelIdentityId !== session.channelIdentityId) throw new AppError('forbidden', 'This file belongs to another conversation');
+    return new Response(Buffer.from(file.bytes), {
+      headers: {
+        'content-type': file.contentType,
+        'content-length': String(file.size),
+        'x-content-type-options': 'nosniff',
+        'cache-control': 'private, max-age=3600',
+        'content-disposition': 'inline',
+      },
+    });
+  });
+
   app.post('/messages', async (c) => {
     const session = await authenticate(c);
     const body = await parseJson(c, MessageRequest);
@@ -124,7 +238,8 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
     const session = await authenticate(c);
     const after = parseCursor(c.req.query('after'));
     const page = await deps.store.history(session.channelIdentityId, after, HISTORY_LIMIT);
-    return c.json({ messages: page.messages.map(publicMessage), cursor: String(page.cursor) });
+    const locale = (await deps.store.conversationLocale(session.channelIdentityId)) ?? session.locale;
+    return c.json({ messages: page.messages.map(publicMessage), cursor: String(page.cursor), locale });
   });
 
   app.get('/events', async (c) => {
@@ -133,6 +248,7 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
     return streamSSE(c, async (stream) => {
       const waker = new StreamWaker();
       let pending = true; // send the backlog first
+      let sentLocale: Locale | null = null;
       // While a reply is still being delivered the cursor stays before it, so pages can repeat
       // messages this stream already wrote: remember them until the cursor has passed them.
       const written = new Map<string, number>();
@@ -161,6 +277,12 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
             cursor = page.cursor;
             for (const [id, seq] of written) if (seq <= cursor) written.delete(id);
             if (page.messages.length === HISTORY_LIMIT && advanced) pending = true;
+            // The conversation's language: when the consumer says "English please" the labels follow.
+            const locale = (await deps.store.conversationLocale(session.channelIdentityId)) ?? session.locale;
+            if (locale && locale !== sentLocale) {
+              sentLocale = locale;
+              await stream.writeSSE({ event: 'locale', data: JSON.stringify({ locale }) });
+            }
             continue;
           }
           // Sleep until an event arrives or 25 s pass (then send a keep-alive comment).
@@ -233,7 +355,29 @@ function publicMessage(m: WebchatHistoryMessage) {
     author: m.author,
     text: m.text,
     ...(m.quickReplies && m.quickReplies.length > 0 ? { quickReplies: m.quickReplies } : {}),
+    ...(m.attachments.length > 0 ? { attachments: m.attachments.map(publicAttachment) } : {}),
     createdAt: m.createdAt.toISOString(),
   };
 }
 
+
+/** What the consumer's page may know of an attachment: its stored id (for /attachments/:id), kind, name, size. */
+function publicAttachment(a: Record<string, unknown>) {
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  return { id: str(a.ref), kind: str(a.kind), filename: str(a.filename), contentType: str(a.contentType), size: typeof a.size === 'number' ? a.size : null };
+}
+
+function tooLarge(maxBytes: number): AppError {
+  return new AppError('payload_too_large', `The file is larger than ${Math.round(maxBytes / 1048576)} MB`, { maxBytes });
+}
+
+/** The file name the browser sent (URI-encoded header), trimmed; null when absent or unreadable. */
+function fileName(raw: string | undefined): string | null {
+  if (!raw) return null;
+  try {
+    const name = decodeURIComponent(raw).replace(/[\u0000-\u001f/\\]/g, '').trim();
+    return name === '' ? null : name.slice(0, 200);
+  } catch {
+    return null;
+  }
+}

@@ -25,6 +25,7 @@ import {
   transferCase,
   unwrap,
 } from './cases.js';
+import { readAttachment } from './attachments.js';
 import { consoleMetrics, MetricsQuery } from './metrics.js';
 import { caseDetail, notificationsFor, queue, QueueView, searchCases, staff } from './queries.js';
 import type { HandoffMessages } from './wording.js';
@@ -122,6 +123,16 @@ export function consoleApiRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const detail = id.success ? await caseDetail(deps.db, id.data, now()) : null;
     if (!detail) throw new AppError('not_found', 'No such conversation');
     return c.json(detail);
+  });
+
+  // Files consumers sent: staff only (consumers read their own through the web chat API).
+  app.get('/console/attachments/:id', staffOnly, async (c) => {
+    const id = z.uuid().safeParse(c.req.param('id'));
+    const file = id.success ? await readAttachment(deps.db, id.data) : null;
+    if (!file) throw new AppError('not_found', 'No such file');
+    return new Response(Buffer.from(file.bytes), {
+      headers: { 'content-type': file.contentType, 'x-content-type-options': 'nosniff', 'cache-control': 'private, max-age=3600' },
+    });
   });
 
   const caseId = (raw: string) => {

@@ -20,6 +20,7 @@ import type { ConsoleDeps } from './api-routes.js';
 import { periodOf } from './api-routes.js';
 import { safeNextPath } from './safe-next.js';
 import { AfterSalesPanel, caseAfterSales } from './case-aftersales.js';
+import { attachmentLinks } from './attachments.js';
 
 const CSS = readFileSync(join(import.meta.dirname, 'assets/console.css'), 'utf8');
 const JS = readFileSync(join(import.meta.dirname, 'assets/console.js'), 'utf8');
@@ -274,6 +275,13 @@ function Transcript(props: { detail: CaseDetail; d: DeskText }) {
               {m.direction === 'out' && m.deliveryStatus !== 'sent' ? ` · ${word(d, 'delivery', m.deliveryStatus)}` : ''}
             </div>
             {m.text}
+            {attachmentLinks(m.attachments).map((a) => (
+              <div class="attachment">
+                <a href={`/api/console/attachments/${a.id}`} target="_blank" rel="noopener">
+                  {a.image ? <img src={`/api/console/attachments/${a.id}`} alt={a.name ?? d.t('attachment.photo')} style="max-width:240px;max-height:240px;display:block" /> : `📎 ${a.name ?? d.t('attachment.file')}`}
+                </a>
+              </div>
+            ))}
             {m.quickReplies && m.quickReplies.length > 0 && (
               <div>
                 {m.quickReplies.map((q) => (

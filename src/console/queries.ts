@@ -103,6 +103,7 @@ export async function caseDetail(db: Db, conversationId: string, now: Date = new
         agentName: agents.name,
         text: messages.text,
         quickReplies: messages.quickReplies,
+        attachments: messages.attachments,
         deliveryStatus: messages.deliveryStatus,
         createdAt: messages.createdAt,
       })

@@ -3,6 +3,7 @@ export type ErrorCode =
   | 'bad_request'
   | 'validation_failed'
   | 'payload_too_large'
+  | 'unsupported_media_type'
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'

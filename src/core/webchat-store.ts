@@ -12,6 +12,18 @@ export interface WebchatSession {
   locale: Locale | null;
   /** What the session proves about who is writing (signed identity: proven). */
   identityLevel: IdentityLevel;
+  /** The customer is flagged as a first-time user: the page starts in senior mode. */
+  firstTimeUser: boolean;
+}
+
+/** A stored file a consumer sent, as the web chat serves it back. */
+export interface WebchatAttachment {
+  id: string;
+  channelIdentityId: string;
+  contentType: string;
+  filename: string | null;
+  size: number;
+  bytes: Uint8Array;
 }
 
 /** A customer a demo visitor may chat as. */
@@ -30,6 +42,8 @@ export interface WebchatHistoryMessage {
   author: Author;
   text: string;
   quickReplies: QuickReply[] | null;
+  /** Files that came with it; `ref` is an attachment id the session may fetch. */
+  attachments: Record<string, unknown>[];
   createdAt: Date;
 }
 
@@ -64,5 +78,13 @@ export interface WebchatStore {
    * the cursor never passes a reply still pending delivery (the next page may repeat messages after
    * it: clients dedupe by id).
    */
+  /** The language the identity's latest conversation speaks (it follows "English please"); null before any. */
+  conversationLocale(channelIdentityId: string): Promise<Locale | null>;
+  /** The consumer chose a language on the page: the session and the open conversation follow it. */
+  setLocale(sessionId: string, channelIdentityId: string, locale: Locale): Promise<void>;
+  /** Stores an upload once per (identity, uploadKey); a repeat returns the first one's id. */
+  saveAttachment(input: Omit<WebchatAttachment, 'id'> & { uploadKey: string; now: Date }): Promise<{ id: string }>;
+  /** A stored upload, or null. */
+  findAttachment(id: string): Promise<WebchatAttachment | null>;
   history(channelIdentityId: string, after: number, limit: number): Promise<{ messages: WebchatHistoryMessage[]; cursor: number }>;
 }

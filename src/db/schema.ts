@@ -766,3 +766,25 @@ export type Complaint = typeof complaints.$inferSelect;
 export type Handoff = typeof handoffs.$inferSelect;
 export type Notification = typeof notifications.$inferSelect;
 export type StudioVersion = typeof studioVersions.$inferSelect;
+
+/**
+ * Files consumers sent (photos, PDFs), kept in the database so they are as durable as the
+ * transcript. The message's `attachments` entry points here by `ref`; `uploadKey` makes a
+ * re-sent upload (same client id) store once.
+ */
+export const attachmentBlobs = pgTable(
+  'attachment_blobs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    channelIdentityId: uuid('channel_identity_id')
+      .notNull()
+      .references(() => channelIdentities.id),
+    uploadKey: text('upload_key').notNull(),
+    contentType: text('content_type').notNull(),
+    filename: text('filename'),
+    size: integer('size').notNull(),
+    bytes: bytea('bytes').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('attachment_blobs_upload_uq').on(t.channelIdentityId, t.uploadKey)],
+);

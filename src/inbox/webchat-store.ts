@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, isNotNull, min, ne, or, sql } from 'drizzle-orm';
 import type { WebchatSession, WebchatStore } from '../core/webchat-store.js';
 import type { Db } from '../db/client.js';
-import { channelIdentities, conversations, customers, messages, webchatSessions } from '../db/schema.js';
+import { attachmentBlobs, channelIdentities, conversations, customers, messages, webchatSessions } from '../db/schema.js';
 import { DEMO_SENIOR_CUSTOMER_ID } from '../db/seed.js';
 
 /** The web chat channel's storage port over our tables. */
@@ -74,9 +74,11 @@ export function createWebchatStore(db: Db): WebchatStore {
           externalId: channelIdentities.externalId,
           customerId: channelIdentities.customerId,
           displayName: channelIdentities.displayName,
+          firstTimeUser: customers.firstTimeUser,
         })
         .from(webchatSessions)
         .innerJoin(channelIdentities, eq(channelIdentities.id, webchatSessions.channelIdentityId))
+        .innerJoin(customers, eq(customers.id, channelIdentities.customerId))
         .where(eq(webchatSessions.tokenHash, tokenHash))
         .limit(1);
       if (!row) return null;
@@ -93,6 +95,56 @@ export function createWebchatStore(db: Db): WebchatStore {
         .orderBy(desc(messages.seq))
         .limit(1);
       return last?.quickReplies?.find((q) => q.id === choice)?.label ?? null;
+    },
+
+    async conversationLocale(channelIdentityId) {
+      const [row] = await db
+        .select({ locale: conversations.locale })
+        .from(conversations)
+        .where(eq(conversations.channelIdentityId, channelIdentityId))
+        .orderBy(desc(conversations.lastMessageAt))
+        .limit(1);
+      return row?.locale ?? null;
+    },
+
+    async setLocale(sessionId, channelIdentityId, locale) {
+      await db.update(webchatSessions).set({ locale }).where(eq(webchatSessions.id, sessionId));
+      await db
+        .update(conversations)
+        .set({ locale })
+        .where(and(eq(conversations.channelIdentityId, channelIdentityId), ne(conversations.status, 'closed')));
+    },
+
+    async saveAttachment({ channelIdentityId, uploadKey, contentType, filename, size, bytes, now }) {
+      const [inserted] = await db
+        .insert(attachmentBlobs)
+        .values({ channelIdentityId, uploadKey, contentType, filename, size, bytes: Buffer.from(bytes), createdAt: now })
+        .onConflictDoNothing()
+        .returning({ id: attachmentBlobs.id });
+      if (inserted) return inserted;
+      const [existing] = await db
+        .select({ id: attachmentBlobs.id })
+        .from(attachmentBlobs)
+        .where(and(eq(attachmentBlobs.channelIdentityId, channelIdentityId), eq(attachmentBlobs.uploadKey, uploadKey)))
+        .limit(1);
+      if (!existing) throw new Error('attachment upsert returned no row');
+      return existing;
+    },
+
+    async findAttachment(id) {
+      const [row] = await db
+        .select({
+          id: attachmentBlobs.id,
+          channelIdentityId: attachmentBlobs.channelIdentityId,
+          contentType: attachmentBlobs.contentType,
+          filename: attachmentBlobs.filename,
+          size: attachmentBlobs.size,
+          bytes: attachmentBlobs.bytes,
+        })
+        .from(attachmentBlobs)
+        .where(eq(attachmentBlobs.id, id))
+        .limit(1);
+      return row ?? null;
     },
 
     async history(channelIdentityId, after, limit) {
@@ -117,6 +169,7 @@ function historyRows(db: Db, session: IdentityRef, after: number, limit: number)
       author: messages.author,
       text: messages.text,
       quickReplies: messages.quickReplies,
+      attachments: messages.attachments,
       createdAt: messages.createdAt,
     })
     .from(messages)

@@ -18,7 +18,7 @@ describe.skipIf(SKIP)('accessibility of the pages (axe-core, WCAG 2.1 A/AA)', ()
     served = await serveOnLoopback(service.app.fetch);
     base = served.base;
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 420, height: 860 } });
+    page = await browser.newPage({ viewport: { width: 420, height: 860 }, locale: 'zh-CN' });
   });
 
   afterAll(async () => {

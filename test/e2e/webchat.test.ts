@@ -21,7 +21,7 @@ describe.skipIf(SKIP)('web chat page in Chromium', () => {
     served = await serveOnLoopback(service.app.fetch);
     base = served.base;
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 420, height: 860 } });
+    context = await browser.newContext({ viewport: { width: 420, height: 860 }, locale: 'zh-CN' });
     page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(String(err)));
   });
@@ -151,7 +151,7 @@ describe.skipIf(SKIP)('web chat page in Chromium', () => {
     });
     const input = page.getByLabel('输入您的问题');
     await input.fill('这条只能存一次');
-    await page.getByRole('button', { name: '发送' }).click();
+    await page.getByRole('button', { name: '发送', exact: true }).click();
     await expect.poll(() => storedCustomerMessages('这条只能存一次').then((r) => r.length)).toBe(1);
     // The page retries by itself, and the retry is recognised as the same message.
     await expect.poll(() => page.locator('#messages > li.failed, #messages > li.pending').count(), { timeout: 10_000 }).toBe(0);
@@ -165,7 +165,7 @@ describe.skipIf(SKIP)('web chat page in Chromium', () => {
   });
 
   it('falls back to polling when the live stream never gets through', async () => {
-    const isolated = await browser.newContext({ viewport: { width: 420, height: 860 } });
+    const isolated = await browser.newContext({ viewport: { width: 420, height: 860 }, locale: 'zh-CN' });
     try {
       const guestPage = await isolated.newPage();
       // A proxy that refuses streams: every EventSource request fails.
