@@ -54,7 +54,8 @@ export async function parseEmail(raw: Buffer, options: ParseOptions = {}): Promi
   const fromValue = mail.from?.value.find((a) => a.address) ?? mail.from?.value[0];
   const rawFrom = headerValues(mail, 'from')[0]?.replace(/\s+/g, ' ').trim() ?? '';
   // An address without a domain (`From: no_host`) is kept as written: it is who the mail says it is from.
-  const fromAddress = (fromValue?.address ?? '').trim().toLowerCase() || (rawFrom.includes('@') ? '' : rawFrom.slice(0, 320));
+  // An empty sender (`From: "" (Mail Delivery System)`, `<>`) has no address to keep.
+  const fromAddress = (fromValue?.address ?? '').trim().toLowerCase() || bareLocalPart(rawFrom);
   const envelopeFrom = options.envelopeFrom?.trim().toLowerCase() ?? '';
   const fullText = bodyText(mail);
   const stripped = stripQuotes(fullText);
@@ -206,4 +207,11 @@ function headerValues(mail: ParsedMail, name: string): string[] {
 function contentTypeOf(mail: ParsedMail): string {
   const line = mail.headerLines.find((h) => h.key === 'content-type')?.line ?? '';
   return line.slice(line.indexOf(':') + 1).replace(/\s+/g, ' ').trim().toLowerCase();
+}
+
+/** A From header that is just an address without a domain (`no_host`, `<no_host>`), as written; '' otherwise. */
+function bareLocalPart(rawFrom: string): string {
+  const noComments = rawFrom.replace(/\([^()]*\)/g, ' ').trim();
+  const candidate = (/<([^<>]*)>\s*$/.exec(noComments)?.[1] ?? noComments).trim();
+  return /^[^\s"<>()@,;:\\[\]]+$/.test(candidate) ? candidate.slice(0, 320) : '';
 }

@@ -94,7 +94,7 @@ describe('Telegram send', () => {
   });
 
   it('says what it can show', () => {
-    expect(adapter.capabilities).toEqual({ buttons: true, maxTextLength: 4096, formatting: 'plain', contactRequest: true });
+    expect(adapter.capabilities).toEqual({ buttons: true, maxTextLength: 4096, formatting: 'plain', contactRequest: true, proofRemedy: 'share_contact' });
   });
 });
 

@@ -118,11 +118,12 @@ describe('crash safety of `kefu serve` on embedded PGlite', () => {
     let history: { id: string; author: string; text: string }[] = [];
     for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
       history = (await api(second.port, 'GET', '/api/webchat/messages', token)).body.messages;
-      if (history.some((m) => m.author === 'bot')) break;
+      // The greeting that opened the chat comes first; wait for the answer after the message.
+      if (history.findLastIndex((m) => m.author === 'bot') > history.findIndex((m) => m.author === 'customer') && history.some((m) => m.author === 'customer')) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(history.map((m) => m.author)).toEqual(['customer', 'bot']);
-    expect(history[0]).toMatchObject({ id: crashMessageId, text: '我的券怎么用？' });
+    expect(history.map((m) => m.author)).toEqual(['bot', 'customer', 'bot']);
+    expect(history[1]).toMatchObject({ id: crashMessageId, text: '我的券怎么用？' });
 
     // Resending the same clientMessageId after the restart is still recognised.
     const again = await api(second.port, 'POST', '/api/webchat/messages', token, { clientMessageId: 'before-crash', text: '我的券怎么用？' });

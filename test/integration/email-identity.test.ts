@@ -157,7 +157,8 @@ describe.each(backends())('who is writing an email, on %s', (backend) => {
     expect(detail.body.packet.identityLevel).toBe('claimed');
     expect(detail.body.handoff.summary.split('\n')[0]).toContain('发件人未验证');
     const page = await service.app.request(`/console?c=${conversation.id}`, { headers: { authorization: `Bearer ${agent.token}` } });
-    expect(await page.text()).toContain('Sender not verified');
+    // The console speaks the agent's language (zh-Hans by default).
+    expect(await page.text()).toContain('发件人未验证');
 
     // A trusted-looking header below the topmost one was written before our server saw the mail.
     await send('chenjing@example.com', 'dmarc-buried@example.com', [

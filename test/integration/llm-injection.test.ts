@@ -26,7 +26,11 @@ const ExactClassification = z.strictObject({
   slots: z.strictObject({ ...IntentSlots.shape }),
   sentiment: Sentiment,
   language: Locale.nullable(),
-  source: z.enum(['rules', 'llm']),
+  source: z.enum(['rules', 'model', 'llm']),
+  // The lexicon phrase behind a rules answer (src/core/intent.ts): `found` is the consumer's own text.
+  match: z
+    .strictObject({ phrase: z.string(), found: z.string(), distance: z.number().int().min(0), kind: z.enum(['exact', 'pinyin', 'edit']) })
+    .nullable(),
 });
 
 const squash = (s: string) => s.normalize('NFKC').replace(/[\s-]/g, '').toUpperCase();

@@ -30,7 +30,7 @@ describe.each(backends())('web chat API on %s', (backend) => {
     const history = await call(service, 'GET', '/api/webchat/messages', { token });
     expect(history.body.messages.map((m: { author: string }) => m.author)).toEqual(['bot']);
     expect(history.body.messages[0].text).toMatch(/您好！我是客服小助手/);
-    expect(history.body.messages[0].quickReplies.map((q: { id: string }) => q.id)).toEqual(['account_help', 'refund', 'complaint', 'order_help', 'human']);
+    expect(history.body.messages[0].quickReplies.map((q: { id: string }) => q.id)).toEqual(['account_help', 'refund', 'complaint', 'refund_status', 'order_help', 'human']);
   });
 
   it('answers a message with the main menu, delivered through the outbox', async () => {
