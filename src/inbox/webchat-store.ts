@@ -180,7 +180,7 @@ function historyRows(db: Db, session: IdentityRef, after: number, limit: number)
         ne(messages.direction, 'internal'),
         // Outgoing messages appear once the outbox delivered them.
         // The empty message that opened the chat (the greeting's trigger) is never shown.
-        or(and(eq(messages.direction, 'in'), ne(messages.text, '')), eq(messages.deliveryStatus, 'sent')),
+        or(and(eq(messages.direction, 'in'), or(ne(messages.text, ''), sql`${messages.attachments} <> '[]'::jsonb`)), eq(messages.deliveryStatus, 'sent')),
       ),
     )
     .orderBy(asc(messages.seq))

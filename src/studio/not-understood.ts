@@ -58,7 +58,7 @@ export async function notUnderstood(db: DbOrTx, globals: Globals, now: Date, day
       where o.conversation_id = m.conversation_id and o.seq > m.seq and o.direction = 'out'
       order by o.seq limit 1
     ) r on true
-    where m.direction = 'in' and m.author = 'customer' and m.choice is null and m.created_at >= ${since}
+    where m.direction = 'in' and m.author = 'customer' and m.choice is null and m.created_at >= ${since.toISOString()}::timestamptz
     order by m.seq desc
     limit ${limit}`);
   const rows = z.array(Row).parse(rowsOf<unknown>(result));

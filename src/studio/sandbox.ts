@@ -81,7 +81,7 @@ export class SandboxConversation {
     if (!identity) throw new Error('sandbox identity not created');
     const [conversation] = await tx
       .insert(conversations)
-      .values({ customerId, channelIdentityId: identity.id, channel: 'webchat', locale, replyToken: `sandbox-${randomUUID()}` })
+      .values({ customerId, channelIdentityId: identity.id, channel: 'webchat', locale, replyToken: `sandbox-${randomUUID()}`, identityLevel: 'proven' })
       .returning();
     if (!conversation) throw new Error('sandbox conversation not created');
     const responder = createFlowResponder({ library: engine.library, classifier: engine.classifier, actions, logger });
@@ -101,6 +101,9 @@ export class SandboxConversation {
         choice: input.choice,
         deliveryStatus: 'received',
         processedAt: now,
+        // The simulator acts as the chosen demo customer, signed in like a signed web chat session:
+        // account actions (orders, refunds, complaints) need a proven sender.
+        identityLevel: 'proven',
         createdAt: now,
       })
       .returning();
@@ -162,6 +165,12 @@ export async function playTranscript(
     const [customer] = await tx.select().from(customers).where(eq(customers.id, customerId));
     if (!customer) return { documentId, ok: false, difference: { turn: 0, expected: `demo customer ${transcript.customer}`, actual: 'not in this database (run kefu seed)' } };
     const [foreign] = await tx.select({ orderNumber: orders.orderNumber }).from(orders).where(ne(orders.customerId, customerId)).orderBy(asc(orders.orderNumber)).limit(1);
+    const [own] = await tx
+      .select({ orderNumber: orders.orderNumber })
+      .from(orders)
+      .where(eq(orders.customerId, customerId))
+      .orderBy(desc(orders.createdAt), asc(orders.orderNumber))
+      .limit(1);
     const first = transcript.turns[0]?.send ?? '';
     const locale = detectLocale(first) ?? customer.locale;
     const sandbox = await SandboxConversation.open(tx, engine, actions, logger, customerId, locale);
@@ -169,7 +178,7 @@ export async function playTranscript(
     const diff = (turn: number, expected: string, actual: string): TranscriptResult => ({ documentId, ok: false, difference: { turn, expected, actual } });
     for (const [i, turn] of transcript.turns.entries()) {
       const n = i + 1;
-      let text = (turn.send ?? '').replace('{{foreignOrder}}', foreign?.orderNumber ?? '');
+      let text = (turn.send ?? '').replace('{{foreignOrder}}', foreign?.orderNumber ?? '').replace('{{ownOrder}}', own?.orderNumber ?? '');
       let choice: string | null = null;
       if (turn.press !== undefined) {
         const q = pressed(last?.quickReplies ?? [], turn.press);

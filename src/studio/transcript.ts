@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /** One turn of a golden transcript: what the consumer does, and what must follow. */
 export const TranscriptTurn = z.strictObject({
-  /** What the consumer types. `{{foreignOrder}}` is another customer's order number. */
+  /** What the consumer types. `{{foreignOrder}}` is another customer's order number, `{{ownOrder}}` the customer's latest. */
   send: z.string().optional(),
   /** Press a quick reply of the last bot message: its id, `#n` (1-based), or `~text` (label contains). */
   press: z.string().optional(),

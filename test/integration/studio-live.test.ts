@@ -29,6 +29,8 @@ function visitor(service: Svc, name: string) {
       channel: 'webchat',
       externalMessageId: `${name}/${(n += 1)}`,
       sender: { externalId: `studio-live:${name}`, customerId: DEMO_SENIOR_CUSTOMER_ID, displayName: '王秀兰' },
+      // A signed web chat session: the demo customer is proven, so account actions (refunds) run.
+      identity: { level: 'proven', basis: 'signed_session' },
       text: q?.label ?? input.text ?? '',
       choice: q?.id ?? null,
     });

@@ -61,7 +61,8 @@ describe.each(backends())('platform studio on %s', (backend) => {
     const cases: { name: string; content: string; message: RegExp; line: (c: string) => number }[] = [
       {
         name: 'dangling step',
-        content: base.replace('next: submit }', 'next: submit_nowhere }'),
+        // In the confirm step itself (other steps, e.g. confirm_suspended, also go to submit).
+        content: replaceAfter(base, '\n  confirm:', 'next: submit }', 'next: submit_nowhere }'),
         message: /submit_nowhere.*does not exist/,
         line: () => lines.findIndex((l) => l.startsWith('  confirm:')) + 1,
       },
@@ -212,3 +213,9 @@ describe('studio four-eyes rule', () => {
     }
   });
 });
+
+/** `text` with the first `from` after `marker` replaced by `to`. */
+function replaceAfter(text: string, marker: string, from: string, to: string): string {
+  const at = text.indexOf(from, text.indexOf(marker));
+  return text.slice(0, at) + to + text.slice(at + from.length);
+}
