@@ -30,7 +30,8 @@ describe.skipIf(SKIP)('console login ?next= in Chromium', () => {
       dialogs.push(d.message());
       void d.dismiss();
     });
-    await page.goto(`${served.base}/console/login?next=${encodeURIComponent(next)}`);
+    // The console defaults to Chinese; ?lang=en gives the English labels this test clicks.
+    await page.goto(`${served.base}/console/login?lang=en&next=${encodeURIComponent(next)}`);
     await page.fill('#email', 'agent1@kefu.demo');
     await page.fill('#password', DEMO_PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();

@@ -60,6 +60,8 @@ describe.skipIf(SKIP)('platform studio in Chromium', () => {
         sender: { externalId: 'studio-e2e:earlier', customerId: DEMO_SENIOR_CUSTOMER_ID, displayName: '王秀兰' },
         text: q?.label ?? input.text ?? '',
         choice: q?.id ?? null,
+        // A web chat visitor of a signed session, as the widget's are: refunds need a proven sender.
+        identity: { level: 'proven', basis: 'signed_session' },
       });
       await service.settle();
       const out = await service.database.db
