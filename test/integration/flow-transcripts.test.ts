@@ -9,45 +9,13 @@ import { complaints, conversations, customers, handoffs, messages, orders, refun
 import { DEMO_EN_CUSTOMER_ID, DEMO_SENIOR_CUSTOMER_ID } from '../../src/db/seed.js';
 import { backends } from '../support/db.js';
 import { testService } from '../support/service.js';
+import { pressed, Transcript } from '../../src/studio/transcript.js';
 
 // Golden transcripts: consumer says X -> bot says Y -> state/effects Z, through the whole pipeline
 // (intake, flow engine with the real actions and the rules classifier, outbox) on seeded demo data.
 const DIR = join(import.meta.dirname, '../fixtures/transcripts');
 
-const Turn = z.strictObject({
-  /** What the consumer types. `{{foreignOrder}}` is another customer's order number, `{{ownOrder}}` the customer's latest. */
-  send: z.string().optional(),
-  /** Press a quick reply of the last bot message: its id, `#n` (1-based), or `~text` (label contains). */
-  press: z.string().optional(),
-  /** One entry per bot message of this turn, each a substring the message must contain. */
-  bot: z.array(z.string()),
-  /** Quick-reply ids (or `~label text`) the last bot message must offer. */
-  buttons: z.array(z.string()).optional(),
-  state: z
-    .strictObject({
-      flowId: z.string().nullable().optional(),
-      step: z.string().nullable().optional(),
-      status: z.string().optional(),
-      locale: z.string().optional(),
-      priorityAtLeast: z.number().optional(),
-    })
-    .optional(),
-  /** Reason of the latest handoff of the conversation, or `none`. */
-  handoff: z.string().optional(),
-  /** The callback number the latest handoff carries to the agent. */
-  callbackPhone: z.string().optional(),
-  /** Refund rows created in this conversation. */
-  refunds: z.number().optional(),
-  complaints: z.number().optional(),
-  /** SLA timers of the conversation still armed (neither fired nor cancelled). */
-  openTimers: z.number().optional(),
-});
-const Transcript = z.strictObject({
-  description: z.string(),
-  customer: z.enum(['senior', 'emily']),
-  turns: z.array(Turn).min(1),
-});
-type Transcript = z.infer<typeof Transcript>;
+// The transcript format is the studio's (it stores, edits and replays the same files before a publish).
 
 const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort();
 const transcripts = files.map((f) => ({ file: f, transcript: Transcript.parse(parse(readFileSync(join(DIR, f), 'utf8'))) }));
@@ -147,10 +115,4 @@ async function play(service: Awaited<ReturnType<typeof testService>>, file: stri
       expect(await db.$count(timers, armed), `${where}: armed SLA timers`).toBe(turn.openTimers);
     }
   }
-}
-
-function pressed(replies: { id: string; label: string }[], key: string): { id: string; label: string } | undefined {
-  if (key.startsWith('#')) return replies[Number(key.slice(1)) - 1];
-  if (key.startsWith('~')) return replies.find((q) => q.label.includes(key.slice(1)));
-  return replies.find((q) => q.id === key);
 }
