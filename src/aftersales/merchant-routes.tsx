@@ -124,7 +124,8 @@ export function merchantRoutes(deps: MerchantRouteDeps): Hono {
         <nav aria-label={t('page.language')}>
           {Locale.options.map((l) => (
             <a href={`${self}&lang=${l}`} lang={l}>
-              {l === 'zh-Hans' ? '简体' : l === 'zh-Hant' ? '繁體' : 'English'}
+              {/* Each language named in itself (locales/<l>/common.yaml). */}
+              {loadCatalog('common').t(l, `locale.${l}`)}
             </a>
           ))}
         </nav>
