@@ -84,7 +84,7 @@ export function toInbound(
 export function createWebchatAdapter(): ChannelAdapter {
   return {
     kind: 'webchat',
-    capabilities: { buttons: true, maxTextLength: MAX_TEXT_LENGTH, formatting: 'plain', proofRemedy: 'sign_in' },
+    capabilities: { buttons: true, maxTextLength: MAX_TEXT_LENGTH, formatting: 'plain', proofRemedy: 'sign_in', storedIsDelivered: true },
     async send() {
       return { ok: true, externalId: null };
     },

@@ -12,6 +12,11 @@ export interface ChannelCapabilities {
   contactRequest?: boolean;
   /** How an unproven sender proves who they are on this channel (the bot tells them when an account action needs it). */
   proofRemedy?: ProofRemedy;
+  /**
+   * The consumer reads replies from our store (web chat): a reply is delivered when it is
+   * committed, so bot turns write it as sent and skip the outbox (which exists for remotes).
+   */
+  storedIsDelivered?: boolean;
 }
 
 /** The remote accepted the message. */

@@ -107,20 +107,18 @@ async function openPglite(dataDir: string | null, options: OpenOptions): Promise
     throw err;
   }
   const db: Db = drizzlePglite(pg, { schema }) as unknown as Db;
-  const listeners = new Map<string, Set<(payload: string) => void>>();
   return {
     kind: 'pglite',
     db,
-    // One process owns an embedded database, so notifications stay in process.
+    // PGlite's own LISTEN/NOTIFY: a NOTIFY sent inside a statement (with the change it announces)
+    // reaches listeners when that statement's transaction commits, as on PostgreSQL.
     async notify(channel, payload) {
-      for (const fn of listeners.get(channel) ?? []) fn(payload);
+      await pg.query('select pg_notify($1, $2)', [channel, payload]);
     },
     async listen(channel, onPayload) {
-      const set = listeners.get(channel) ?? new Set();
-      set.add(onPayload);
-      listeners.set(channel, set);
+      const unlisten = await pg.listen(channel, onPayload);
       return async () => {
-        set.delete(onPayload);
+        await unlisten();
       };
     },
     async close() {

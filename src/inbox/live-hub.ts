@@ -1,3 +1,4 @@
+import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../db/client.js';
 
@@ -15,6 +16,24 @@ const Payload = z.union([LiveEvent, z.array(LiveEvent)]);
 type Listener = (event: LiveEvent) => void;
 
 const CHANNEL = 'kefu_events';
+
+/**
+ * The NOTIFY for events as an SQL expression, to put in the statement that commits the change they
+ * announce: listeners hear of it when that commits, and it costs no round trip of its own.
+ */
+export function liveEventSql(events: LiveEvent): SQL<unknown>;
+export function liveEventSql(events: LiveEvent[]): SQL<unknown> | undefined;
+export function liveEventSql(events: LiveEvent | LiveEvent[]): SQL<unknown> | undefined {
+  const payload = JSON.stringify(events);
+  // A batch too large for one NOTIFY goes through publish() instead.
+  if (payload.length > MAX_PAYLOAD_BYTES) return undefined;
+  return sql`pg_notify(${CHANNEL}, ${payload})`;
+}
+
+/** The NOTIFY for a new message of a conversation whose ids the statement itself computes. */
+export function messageEventSql(conversationId: SQL, channelIdentityId: SQL): SQL<unknown> {
+  return sql`pg_notify(${CHANNEL}, json_build_object('type', 'message', 'conversationId', ${conversationId}, 'channelIdentityId', ${channelIdentityId})::text)`;
+}
 /** NOTIFY payloads must stay under 8000 bytes; batches are split well below that. */
 const MAX_PAYLOAD_BYTES = 6000;
 

@@ -1,5 +1,5 @@
 import { redactSecrets } from '../core/redact.js';
-import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { ChannelAdapter, SendResult } from '../core/channel.js';
 import { Author, ChannelKind, Locale, type OutboundMessage } from '../core/message.js';
@@ -20,6 +20,11 @@ export interface OutboxWorkerDeps {
    * becomes visible only now, so a notification sent from inside `send` can arrive too early).
    */
   onDelivered?: (conversationId: string, channelIdentityId: string | null) => void;
+  /**
+   * The same announcement as an SQL expression for a batch, sent with the statement that records
+   * the batch as sent (no round trip of its own); `onDelivered` then serves the other outcomes.
+   */
+  deliveredSql?: (delivered: { conversationId: string; channelIdentityId: string | null }[]) => SQL<unknown> | undefined;
   /** Called for each message a channel accepted, with when it was written (operators' metrics). */
   onSent?: (channel: ChannelKind, writtenAt: Date | null) => void;
   batchSize?: number;
@@ -170,9 +175,9 @@ export class OutboxWorker {
     const attempts = await Promise.all(claimed.map((row) => this.send(row))).finally(() => clearInterval(renew));
     // Plain successes (nothing to store but "sent") are recorded together in one statement.
     const plain = attempts.filter((a) => a.result.ok && !a.result.externalId && !a.result.thread);
-    await this.markSent(plain);
+    const announced = await this.markSent(plain);
     await Promise.all(attempts.filter((a) => !plain.includes(a)).map((a) => this.record(a)));
-    for (const { row, identityId } of attempts) this.deps.onDelivered?.(row.conversation_id, identityId);
+    for (const a of attempts) if (!(announced && plain.includes(a))) this.deps.onDelivered?.(a.row.conversation_id, a.identityId);
     for (const { row, result } of attempts) if (result.ok) this.deps.onSent?.(row.channel, row.created_at);
     return claimed.length;
   }
@@ -228,8 +233,9 @@ export class OutboxWorker {
     return { row, result, identityId: message ? row.identity_id : null };
   }
 
-  private async markSent(attempts: Attempt[]): Promise<void> {
-    if (attempts.length === 0) return;
+  /** Records plain successes as sent; true when the statement also announced them to live views. */
+  private async markSent(attempts: Attempt[]): Promise<boolean> {
+    if (attempts.length === 0) return false;
     const now = this.deps.clock.now();
     const { db } = this.deps;
     const sent = db.$with('sent_outbox', { id: outbox.id }).as(
@@ -240,14 +246,20 @@ export class OutboxWorker {
         .returning({ id: outbox.id })
         .getSQL(),
     );
+    // One announcement for the batch, evaluated per row: PostgreSQL sends identical NOTIFYs of a
+    // transaction once.
+    const delivered = [...new Map(attempts.map((a) => [a.row.conversation_id + (a.identityId ?? ''), { conversationId: a.row.conversation_id, channelIdentityId: a.identityId }])).values()];
+    const announce = this.deps.deliveredSql?.(delivered);
     await db
       .with(sent)
       .update(messages)
       .set({ deliveryStatus: 'sent', deliveryError: null })
-      .where(inArray(messages.id, attempts.map((a) => a.row.message_id)));
+      .where(inArray(messages.id, attempts.map((a) => a.row.message_id)))
+      .returning({ id: messages.id, ...(announce ? { announced: announce } : {}) });
     for (const { row } of attempts) {
       this.deps.logger.info({ conversationId: row.conversation_id, messageId: row.message_id, outboxId: row.id, channel: row.channel, attempts: row.attempts }, 'outbox.sent');
     }
+    return announce !== undefined;
   }
 
   private async record({ row, result, identityId }: Attempt): Promise<void> {

@@ -4,7 +4,7 @@ import type { ChannelKind, InboundMessageInput } from '../core/message.js';
 import type { Clock } from '../core/ports.js';
 import type { Db } from '../db/client.js';
 import type { Logger } from '../logger.js';
-import type { LiveHub } from './live-hub.js';
+import { type LiveHub, liveEventSql } from './live-hub.js';
 import { OutboxWorker } from './outbox-worker.js';
 import { Processor } from './processor.js';
 import { type ReceiveResult, receiveInbound } from './receive.js';
@@ -50,6 +50,8 @@ export function createPipeline(deps: {
         .publish({ type: 'message', conversationId, ...(channelIdentityId ? { channelIdentityId } : {}) })
         .catch((err: unknown) => logger.warn({ err, conversationId }, 'live.publish_failed'));
     },
+    deliveredSql: (delivered) =>
+      liveEventSql(delivered.map((d) => ({ type: 'message' as const, conversationId: d.conversationId, ...(d.channelIdentityId ? { channelIdentityId: d.channelIdentityId } : {}) }))),
   });
   const processor = new Processor({
     db,
@@ -57,17 +59,31 @@ export function createPipeline(deps: {
     logger,
     responder: deps.responder,
     onOutbox: () => outbox.kick(),
-    // Agents' console views follow conversations live (handoffs happen inside bot turns).
+    // Agents' console views follow conversations live (handoffs happen inside bot turns); the
+    // announcement goes with the statement that commits the turn.
     onChange: (conversationId) => void hub.publish({ type: 'conversation', conversationId }),
+    changeSql: (conversation, repliesDelivered) =>
+      liveEventSql(
+        repliesDelivered
+          ? [
+              { type: 'conversation', conversationId: conversation.id },
+              { type: 'message', conversationId: conversation.id, channelIdentityId: conversation.channelIdentityId },
+            ]
+          : [{ type: 'conversation', conversationId: conversation.id }],
+      ) ?? liveEventSql({ type: 'conversation', conversationId: conversation.id }),
+    storedIsDelivered: (channel) => adapters[channel]?.capabilities.storedIsDelivered === true,
+    onDeliveredOnCommit: (channel, count) => {
+      for (let i = 0; i < count; i += 1) deps.onSent?.(channel, null);
+    },
   });
 
   // Threading hints (email) join their conversation; numbered replies answer the last options where a channel has no buttons.
   const matchConversation = createThreadMatcher(clock);
   const numberedChoices = (channel: ChannelKind) => adapters[channel]?.capabilities.buttons === false;
   const receive = async (inbound: InboundMessageInput) => {
-    const result = await receiveInbound({ db, clock, matchConversation, numberedChoices }, inbound);
+    // Live views hear of the message from the statement that stores it (see receiveInbound).
+    const result = await receiveInbound({ db, clock, matchConversation, numberedChoices, announce: true }, inbound);
     if (!result.duplicate) {
-      await hub.publish({ type: 'message', conversationId: result.conversationId, channelIdentityId: result.channelIdentityId });
       void processor.schedule(result.conversationId);
       // A channel's own notices were written with the message: deliver them without waiting for a poll.
       if (inbound.notices?.length) outbox.kick();

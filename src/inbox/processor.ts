@@ -1,10 +1,10 @@
-import { and, asc, eq, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, isNotNull, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Clock } from '../core/ports.js';
 import type { Db } from '../db/client.js';
 import { type Conversation, conversations, type Message, messages } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { Reply, Responder, TurnResult } from './responder.js';
-import { writeReplies } from './write-replies.js';
+import { replyStatements, writeReplies } from './write-replies.js';
 
 export interface ProcessorDeps {
   db: Db;
@@ -15,8 +15,22 @@ export interface ProcessorDeps {
   onOutbox?: () => void;
   /** Called after a conversation changed (for live views). */
   onChange?: (conversationId: string) => void;
+  /**
+   * The same announcement as an SQL expression, sent with the statement that commits a turn
+   * (no round trip of its own); `onChange` then serves only turns that failed.
+   */
+  changeSql?: (conversation: Pick<Conversation, 'id' | 'channelIdentityId'>, repliesDelivered: boolean) => SQL<unknown>;
+  /** Channels whose replies are delivered once committed (web chat): no outbox row for them. */
+  storedIsDelivered?: (channel: Conversation['channel']) => boolean;
+  /** Called after the commit for each reply delivered that way (operators' metrics). */
+  onDeliveredOnCommit?: (channel: Conversation['channel'], count: number) => void;
   /** How long one processor may hold a conversation before another instance may take over. */
   leaseMs?: number;
+  /**
+   * Bot turns run at once by this instance (default 4): the rest wait their turn in memory, so
+   * intake keeps database connections for storing messages however long the backlog grows.
+   */
+  maxConcurrentTurns?: number;
 }
 
 /**
@@ -38,9 +52,11 @@ export class Processor {
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
   private readonly leaseMs: number;
+  private readonly turnSlots: Slots;
 
   constructor(private readonly deps: ProcessorDeps) {
     this.leaseMs = deps.leaseMs ?? CONVERSATION_LEASE_MS;
+    this.turnSlots = new Slots(deps.maxConcurrentTurns ?? 4);
   }
 
   /** Processes the conversation's pending messages soon; returns when this instance is done with it. */
@@ -99,8 +115,18 @@ export class Processor {
   }
 
   private async processConversation(conversationId: string): Promise<void> {
+    await this.turnSlots.acquire();
+    try {
+      await this.processLeased(conversationId);
+    } finally {
+      this.turnSlots.release();
+    }
+  }
+
+  private async processLeased(conversationId: string): Promise<void> {
     const { db, clock } = this.deps;
     const now = clock.now();
+    // The lease, the conversation row and its first pending messages in one round trip.
     const [leased] = await db
       .update(conversations)
       .set({ processingUntil: new Date(now.getTime() + this.leaseMs) })
@@ -110,9 +136,10 @@ export class Processor {
           or(isNull(conversations.processingUntil), lt(conversations.processingUntil, now)),
         ),
       )
-      .returning();
+      .returning({ ...conversationColumns, pending: pendingJson(conversationId) });
     if (!leased) return; // another processor holds it and will see our message
-    let late = false;
+    const { pending: firstBatch, ...row } = leased;
+    let released = false;
     const renew = setInterval(() => {
       db.update(conversations)
         .set({ processingUntil: new Date(clock.now().getTime() + this.leaseMs) })
@@ -121,44 +148,57 @@ export class Processor {
     }, Math.max(100, Math.floor(this.leaseMs / 3)));
     try {
       // The row in hand stays current through the turns (each turn's update returns it).
-      let conversation: Conversation | null = leased;
-      for (;;) {
-        const pending = await db
-          .select()
-          .from(messages)
-          .where(and(eq(messages.conversationId, conversationId), eq(messages.direction, 'in'), isNull(messages.processedAt)))
-          .orderBy(asc(messages.seq))
-          .limit(PENDING_BATCH);
-        for (const message of pending) conversation = await this.processMessage(conversation, message);
-        // Messages stored on this instance meanwhile asked for another round: take it under this lease.
-        if (pending.length < PENDING_BATCH && !this.again.delete(conversationId)) break;
+      let conversation: Conversation | null = row;
+      let pending = messagesFromJson(firstBatch);
+      while (pending.length > 0) {
+        for (const message of pending) {
+          const turn = await this.processMessage(conversation, message);
+          conversation = turn.conversation;
+          released = turn.released;
+        }
+        // The last turn released the lease when nothing else was waiting; otherwise more came
+        // meanwhile (or the batch was full, or a turn failed): take them under this lease.
+        if (released) break;
+        pending = await this.pendingOf(conversationId);
       }
     } finally {
       clearInterval(renew);
-      // Releasing also tells whether a message arrived meanwhile (stored by another instance, whose
-      // lease attempt failed while we held it); it would otherwise wait for the next sweep.
-      const [released] = await db
-        .update(conversations)
-        .set({ processingUntil: null })
-        .where(eq(conversations.id, conversationId))
-        .returning({
-          late: sql<boolean>`exists (select 1 from ${messages} where ${messages.conversationId} = ${conversationId} and ${messages.direction} = 'in' and ${messages.processedAt} is null)`,
-        });
-      late = released?.late === true;
+      if (!released) {
+        // Releasing also tells whether a message arrived meanwhile (stored by another instance, whose
+        // lease attempt failed while we held it); it would otherwise wait for the next sweep.
+        const [release] = await db
+          .update(conversations)
+          .set({ processingUntil: null })
+          .where(eq(conversations.id, conversationId))
+          .returning({ late: sql<boolean>`exists (select 1 from ${messages} where ${messages.conversationId} = ${conversationId} and ${messages.direction} = 'in' and ${messages.processedAt} is null)` });
+        if (release?.late === true) this.again.add(conversationId);
+      }
     }
-    if (late) this.again.add(conversationId);
+  }
+
+  private async pendingOf(conversationId: string): Promise<Message[]> {
+    return this.deps.db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.conversationId, conversationId), eq(messages.direction, 'in'), isNull(messages.processedAt)))
+      .orderBy(asc(messages.seq))
+      .limit(PENDING_BATCH);
   }
 
   /**
    * Runs one turn for a stored message; returns the conversation row as the turn left it (null
-   * when unknown, e.g. after a failed turn), which the next message's `prepare` reads.
+   * when unknown, e.g. after a failed turn), which the next message's `prepare` reads, and whether
+   * the turn released the lease (nothing else was waiting).
    */
-  private async processMessage(current: Conversation | null, message: Message): Promise<Conversation | null> {
+  private async processMessage(current: Conversation | null, message: Message): Promise<{ conversation: Conversation | null; released: boolean }> {
     const { db, clock, logger, responder } = this.deps;
     const conversationId = message.conversationId;
     const now = clock.now();
     let wrote = 0;
     let after: Conversation | null = null;
+    let released = false;
+    let announced = false;
+    let direct = false;
     let followUps: (() => Promise<void>)[] = [];
     try {
       let prepared: unknown;
@@ -170,20 +210,37 @@ export class Processor {
         const [conversation] = await tx.select().from(conversations).where(eq(conversations.id, conversationId)).for('update');
         if (!conversation) throw new Error(`conversation ${conversationId} vanished`);
         const result: TurnResult = await responder.respond({ tx, conversation, message, now, prepared });
-        const ids = await writeReplies(tx, conversation, result.replies, now);
+        direct = this.deps.storedIsDelivered?.(conversation.channel) === true;
+        const replies = replyStatements(tx, conversation, result.replies, now, direct);
         const patch = result.patch ?? {};
-        // The message is marked processed in the same statement that stores the new state.
+        // One statement stores the replies, queues them, marks the message processed, stores the new
+        // state and, when no other message of the conversation waits, releases the lease.
         const processed = tx.$with('processed', { id: messages.id }).as(
           tx.update(messages).set({ processedAt: now }).where(eq(messages.id, message.id)).returning({ id: messages.id }).getSQL(),
         );
-        [after = null] = await tx
-          .with(processed)
+        const othersWaiting = sql`exists (select 1 from ${messages} where ${messages.conversationId} = ${conversationId} and ${messages.direction} = 'in' and ${messages.processedAt} is null and ${messages.id} <> ${message.id})`;
+        const [updated] = await tx
+          .with(...replies.ctes, processed)
           .update(conversations)
-          .set({ ...patch, updatedAt: now, ...(ids.length > 0 ? { lastMessageAt: now } : {}) })
+          .set({
+            ...patch,
+            updatedAt: now,
+            ...(replies.ids.length > 0 ? { lastMessageAt: now } : {}),
+            processingUntil: sql`case when ${othersWaiting} then ${conversations.processingUntil} else null end`,
+          })
           .where(eq(conversations.id, conversationId))
-          .returning();
+          .returning({
+            ...conversationColumns,
+            ...(this.deps.changeSql ? { announced: this.deps.changeSql(conversation, direct && replies.ids.length > 0) } : {}),
+          });
+        if (updated) {
+          const { announced: _notify, ...row } = updated as typeof updated & { announced?: unknown };
+          after = row;
+        }
+        announced = this.deps.changeSql !== undefined;
+        released = updated?.processingUntil === null;
         followUps = result.afterCommit ?? [];
-        return ids.length;
+        return replies.ids.length;
       });
       for (const followUp of followUps) {
         await followUp().catch((err: unknown) => logger.warn({ err, conversationId }, 'turn.follow_up_failed'));
@@ -193,6 +250,9 @@ export class Processor {
       // A failing turn must not lose the message or loop forever: apologise and move on.
       logger.error({ err, conversationId, messageId: message.id }, 'message.process_failed');
       after = null;
+      released = false;
+      announced = false;
+      direct = false;
       wrote = await db.transaction(async (tx) => {
         const [conversation] = await tx.select().from(conversations).where(eq(conversations.id, conversationId)).for('update');
         if (!conversation) return 0;
@@ -202,10 +262,58 @@ export class Processor {
         return ids.length;
       });
     }
-    if (wrote > 0) this.deps.onOutbox?.();
-    this.deps.onChange?.(conversationId);
-    return after;
+    if (wrote > 0 && direct) this.deps.onDeliveredOnCommit?.(message.channel, wrote);
+    else if (wrote > 0) this.deps.onOutbox?.();
+    if (!announced) this.deps.onChange?.(conversationId);
+    return { conversation: after, released };
   }
+}
+
+/** A counting semaphore: at most `size` holders, the others wait in arrival order. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.free = Math.max(1, size);
+  }
+
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free -= 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free += 1;
+  }
+}
+
+const conversationColumns = getTableColumns(conversations);
+const messageColumns = Object.entries(getTableColumns(messages));
+
+/** The conversation's first pending inbound messages as one JSON array, read with the lease. */
+function pendingJson(conversationId: string): SQL<unknown> {
+  return sql`(select coalesce(json_agg(m order by m.seq), '[]'::json) from (
+    select * from ${messages} where ${messages.conversationId} = ${conversationId} and ${messages.direction} = 'in' and ${messages.processedAt} is null
+    order by ${messages.seq} limit ${PENDING_BATCH}) m)`;
+}
+
+/** Maps rows read as JSON (column names, driver values) to messages, the way drizzle maps result rows. */
+function messagesFromJson(value: unknown): Message[] {
+  const rows = (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown>[] | null;
+  return (rows ?? []).map((raw) => {
+    const out: Record<string, unknown> = {};
+    for (const [key, column] of messageColumns) {
+      const v = raw[column.name];
+      out[key] = v === null || v === undefined ? null : column.mapFromDriverValue(v);
+    }
+    return out as Message;
+  });
 }
 
 function errorText(err: unknown): string {

@@ -12,6 +12,7 @@ import { channelIdentities, conversations, customers, messages } from '../db/sch
 import type { Conversation } from '../db/schema.js';
 import { resolveNumberedChoice } from './numbered-choice.js';
 import { threadPatch } from './thread-matcher.js';
+import { liveEventSql, messageEventSql } from './live-hub.js';
 import { writeReplies } from './write-replies.js';
 
 /**
@@ -46,6 +47,8 @@ export interface ReceiveDeps {
   matchConversation?: ConversationMatcher;
   /** Channels whose quick replies go out as numbered text: a bare number there answers them. */
   numberedChoices?: (channel: InboundMessage['channel']) => boolean;
+  /** Announce each stored message to live views (NOTIFY) in the statement that stores it. */
+  announce?: boolean;
 }
 
 /**
@@ -134,6 +137,7 @@ async function storeInboundFast(deps: ReceiveDeps, inbound: InboundMessage, now:
       returning ${conversations.id}
     )
     select ident.id as identity_id, ident.customer_id, (select id from conv) as conversation_id, (select id from ins) as message_id
+      ${deps.announce ? sql`, case when exists (select 1 from ins) then ${messageEventSql(sql`(select id from conv)`, sql`ident.id`)} end as announced` : sql``}
     from ident`);
   const [row] = rowsOf<unknown>(result);
   if (row === undefined) return null;
@@ -211,7 +215,10 @@ async function storeInbound(deps: ReceiveDeps, inbound: InboundMessage, now: Dat
         createdAt: inbound.receivedAt ?? now,
       })
       .onConflictDoNothing({ target: [messages.channel, messages.externalId] })
-      .returning({ id: messages.id });
+      .returning({
+        id: messages.id,
+        ...(deps.announce ? { announced: liveEventSql({ type: 'message', conversationId: conversation.id, channelIdentityId: identity.id }) } : {}),
+      });
     if (!row) throw new DuplicateInbound(identity);
     // The channel's own answer (e.g. Telegram's "share my phone number") commits with its cause.
     if (inbound.notices?.length) await writeReplies(tx, conversation, inbound.notices.map((n) => ({ author: 'system' as const, ...n })), now);
