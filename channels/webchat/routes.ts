@@ -70,6 +70,7 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
   const app = new Hono<WebchatEnv>();
   const ttl = deps.sessionTtlMs ?? 30 * 24 * 3600_000;
   const authenticate = cachedAuthenticate(deps);
+  const streams = new StreamsByIdentity(deps.live);
   const maxBytes = deps.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES;
   const allowed = deps.allowedOrigins ?? [];
 
@@ -252,8 +253,7 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
       // While a reply is still being delivered the cursor stays before it, so pages can repeat
       // messages this stream already wrote: remember them until the cursor has passed them.
       const written = new Map<string, number>();
-      const unsubscribe = deps.live.subscribe((event) => {
-        if (event.channelIdentityId !== session.channelIdentityId) return;
+      const unsubscribe = streams.subscribe(session.channelIdentityId, () => {
         pending = true;
         waker.wake();
       });
@@ -299,6 +299,32 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
   });
 
   return app;
+}
+
+/**
+ * Open live streams by the identity they follow: one subscription to the live events for all of
+ * them, and an event wakes only its own identity's streams (thousands of idle streams cost a map
+ * lookup per event, not a call each).
+ */
+class StreamsByIdentity {
+  private readonly byIdentity = new Map<string, Set<() => void>>();
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(private readonly live: LiveEvents) {}
+
+  subscribe(channelIdentityId: string, wake: () => void): () => void {
+    this.unsubscribe ??= this.live.subscribe((event) => {
+      if (!event.channelIdentityId) return;
+      for (const fn of this.byIdentity.get(event.channelIdentityId) ?? []) fn();
+    });
+    let set = this.byIdentity.get(channelIdentityId);
+    if (!set) this.byIdentity.set(channelIdentityId, (set = new Set()));
+    set.add(wake);
+    return () => {
+      set.delete(wake);
+      if (set.size === 0 && this.byIdentity.get(channelIdentityId) === set) this.byIdentity.delete(channelIdentityId);
+    };
+  }
 }
 
 function parseCursor(raw: string | undefined): number {
