@@ -41,7 +41,8 @@ const S = {
 /** The headline ratios are read at this many connections (the issue's measurement), or the nearest run. */
 const HEADLINE_CONNECTIONS = 50;
 
-const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const T0 = Date.now();
+const log = (line: string) => process.stderr.write(`[bench ${Math.round((Date.now() - T0) / 1000)}s] ${line}\n`);
 
 // ---------------------------------------------------------------------------------------------
 // Processes and databases
@@ -411,6 +412,15 @@ interface IdleResult {
   openSeconds: number;
 }
 
+/** Lets garbage of what came before go: two full collections a while apart, then a pause. */
+async function quiet(server: Server): Promise<void> {
+  await sleep(1000);
+  await request('POST', `${server.base}/__bench/gc`);
+  await sleep(1000);
+  await request('POST', `${server.base}/__bench/gc`);
+  await sleep(1500);
+}
+
 async function measureIdle(): Promise<IdleResult> {
   const limit = Number(execSync('ulimit -n', { shell: '/bin/sh' }).toString().trim());
   let n = S.idleConnections;
@@ -432,8 +442,7 @@ async function measureIdle(): Promise<IdleResult> {
   await probe.opened;
   await probe.waitFor(() => true, 10_000);
   probe.close();
-  await request('POST', `${server.base}/__bench/gc`);
-  await sleep(1000);
+  await quiet(server);
   const before = rssMiB(server.pid);
   const heapBefore = ((await request('GET', `${server.base}/__bench/memory`)).body as { heapUsed: number }).heapUsed;
   const started = performance.now();
@@ -445,9 +454,7 @@ async function measureIdle(): Promise<IdleResult> {
     await Promise.all(batch.map((s) => s.waitFor(() => true, 30_000)));
   }
   const openSeconds = (performance.now() - started) / 1000;
-  await sleep(2000);
-  await request('POST', `${server.base}/__bench/gc`);
-  await sleep(1000);
+  await quiet(server);
   const after = rssMiB(server.pid);
   const heapAfter = ((await request('GET', `${server.base}/__bench/memory`)).body as { heapUsed: number }).heapUsed;
   // Live delivery still works with all of them connected.
