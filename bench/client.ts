@@ -12,8 +12,21 @@ export interface JsonResponse {
   ms: number;
 }
 
-/** One JSON request over a kept-alive connection. Rejects only on a transport error. */
-export function request(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> {
+/**
+ * One JSON request over a kept-alive connection. Rejects only on a transport error. A connection
+ * the server closed while idle (ECONNRESET on reuse) is retried once: message POSTs carry a client
+ * message id, so a retry can never store a message twice.
+ */
+export async function request(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> {
+  try {
+    return await requestOnce(method, url, body, headers);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err;
+    return requestOnce(method, url, body, headers);
+  }
+}
+
+function requestOnce(method: string, url: string, body: unknown, headers: Record<string, string>): Promise<JsonResponse> {
   const started = performance.now();
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {

@@ -16,7 +16,7 @@ import { parse } from 'yaml';
 import { LiveStream, request } from './client.js';
 import { signCustomerId } from '../channels/webchat/index.js';
 import { CORPUS_PATH } from './corpus.js';
-import { type BenchCustomer, IDENTITY_SECRET, MIX, type MessageRecord, playConversation, type Scenario, scenarioSteps, type Step } from './scripts.js';
+import { type BenchCustomer, IDENTITY_SECRET, MIX, type MessageRecord, type OpenChat, openChat, playConversation, type Scenario, scenarioSteps, type Step } from './scripts.js';
 import { HEADLINE_KEYS, type Headline, parseFlags, ratio, type Summary, summarize } from './stats.js';
 
 const PHASES = ['baseline', 'intake', 'e2e', 'idle', 'llm', 'two', 'pglite'] as const;
@@ -304,11 +304,25 @@ async function measureConversations(
   const owner = servers[0];
   if (!owner) throw new Error('no server');
   let conversationIndex = 0;
+  // Chats opened before the clock starts: everyone is already talking when the measurement begins
+  // (a person opening a new chat during it is measured, as it loads the service too).
+  const ready = new Map<number, { chat: OpenChat; customer: BenchCustomer }>();
+  const openFor = async (w: number) => {
+    const server = servers[w % servers.length] ?? owner;
+    const customer = nextCustomer(server, owner);
+    try {
+      ready.set(w, { chat: await openChat(server.base, customer, 'zh-Hans', S.replyTimeoutMs), customer });
+    } catch (err) {
+      log(`opening a chat failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
   const play = async (w: number, deadline: number, records: MessageRecord[] | null, tally: { conversations: number; errors: number }) => {
     const server = servers[w % servers.length] ?? owner;
     const scenario = scenarios[conversationIndex % scenarios.length] ?? 'greeting';
     conversationIndex += 1;
-    const customer = nextCustomer(server, owner);
+    const prepared = ready.get(w);
+    ready.delete(w);
+    const customer = prepared?.customer ?? nextCustomer(server, owner);
     try {
       await playConversation({
         base: server.base,
@@ -318,6 +332,7 @@ async function measureConversations(
         deadline,
         replyTimeoutMs: S.replyTimeoutMs,
         record: (r) => records?.push(r),
+        ...(prepared ? { chat: prepared.chat } : {}),
       });
       tally.conversations += 1;
     } catch (err) {
@@ -327,6 +342,7 @@ async function measureConversations(
     }
   };
   if (warmup) await closedLoop(connections, S.warmupSeconds, (w, d) => play(w, d, null, { conversations: 0, errors: 0 }));
+  await closedLoopCount(connections, 20, openFor);
   for (const s of servers) await settle(s);
   const before = await counts(owner);
   const records: MessageRecord[] = [];

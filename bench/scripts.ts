@@ -81,19 +81,37 @@ export interface ConversationResult {
 
 const isAnswer = (m: ChatMessage) => m.author !== 'customer';
 
-/** Plays one conversation like a person: open the chat, read the greeting, send, read the answer, … */
-export async function playConversation(o: ConversationOptions): Promise<ConversationResult> {
-  const opened = await request('POST', `${o.base}/api/webchat/sessions`, {
-    customerId: o.customer.id,
-    signature: signCustomerId(o.customer.id, IDENTITY_SECRET),
-    locale: o.locale ?? 'zh-Hans',
+export interface OpenChat {
+  token: string;
+  stream: LiveStream;
+  sessionMs: number;
+  greeted: boolean;
+}
+
+/** Opens the chat as a person does: a session signed as the customer, the live stream, the greeting. */
+export async function openChat(base: string, customer: BenchCustomer, locale: 'zh-Hans' | 'zh-Hant' | 'en', timeoutMs: number): Promise<OpenChat> {
+  const opened = await request('POST', `${base}/api/webchat/sessions`, {
+    customerId: customer.id,
+    signature: signCustomerId(customer.id, IDENTITY_SECRET),
+    locale,
+  }).catch((err: unknown) => {
+    throw new Error(`POST /api/webchat/sessions failed: ${err instanceof Error ? err.message : String(err)}`);
   });
   if (opened.status !== 201) throw new Error(`POST /api/webchat/sessions answered ${opened.status}: ${JSON.stringify(opened.body)}`);
   const token = (opened.body as { token: string }).token;
-  const stream = new LiveStream(o.base, token);
-  await stream.opened;
+  const stream = new LiveStream(base, token);
+  await stream.opened.catch((err: unknown) => {
+    throw new Error(`live stream failed to open: ${err instanceof Error ? err.message : String(err)}`);
+  });
   // The chat opens with the greeting and the main menu.
-  const greeting = await stream.waitFor(isAnswer, o.replyTimeoutMs);
+  const greeting = await stream.waitFor(isAnswer, timeoutMs);
+  return { token, stream, sessionMs: opened.ms, greeted: greeting !== null };
+}
+
+/** Plays one conversation like a person: open the chat (unless given one), send, read the answer, … */
+export async function playConversation(o: ConversationOptions & { chat?: OpenChat }): Promise<ConversationResult> {
+  const chat = o.chat ?? (await openChat(o.base, o.customer, o.locale ?? 'zh-Hans', o.replyTimeoutMs));
+  const { token, stream } = chat;
   await o.onOpen?.({ token, stream });
   let n = 0;
   for (const step of o.steps) {
@@ -112,7 +130,9 @@ export async function playConversation(o: ConversationOptions): Promise<Conversa
     }
     const sentAtWall = Date.now();
     const started = performance.now();
-    const res = await request('POST', `${o.base}/api/webchat/messages`, body, { authorization: `Bearer ${token}` });
+    const res = await request('POST', `${o.base}/api/webchat/messages`, body, { authorization: `Bearer ${token}` }).catch((err: unknown) => {
+      throw new Error(`POST /api/webchat/messages failed: ${err instanceof Error ? err.message : String(err)}`);
+    });
     const intakeMs = performance.now() - started;
     if (res.status !== 202) {
       o.record({ scenario: o.scenario, intakeMs, replyMs: null, status: res.status, offScript });
@@ -129,7 +149,7 @@ export async function playConversation(o: ConversationOptions): Promise<Conversa
     if (next && 'press' in next) await stream.waitFor((m) => fresh(m) && (m.quickReplies?.length ?? 0) > 0, 2000);
   }
   if (!o.keepOpen) stream.close();
-  return { sessionMs: opened.ms, greeted: greeting !== null, stream: o.keepOpen ? stream : null, token };
+  return { sessionMs: chat.sessionMs, greeted: chat.greeted, stream: o.keepOpen ? stream : null, token };
 }
 
 function lastWithButtons(stream: LiveStream): ChatMessage | undefined {
