@@ -74,10 +74,13 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
  */
 export const OUTBOX_CLAIM_MS = 6000;
 
+/** Rows of one conversation claimed in one pass (its head and those queued behind it). */
+const PER_CONVERSATION = 10;
+
 /**
  * Delivers outbox rows through their channel adapter. Rows are claimed with FOR UPDATE SKIP LOCKED
- * and a short lease, so any number of instances can run this; only the oldest pending row of a
- * conversation is claimed, so one conversation's messages go out in order.
+ * and a short lease, so any number of instances can run this; a conversation is claimed through
+ * its oldest pending row (with the rows behind it), so its messages go out in order.
  */
 export class OutboxWorker {
   private timer: NodeJS.Timeout | null = null;
@@ -171,8 +174,32 @@ export class OutboxWorker {
         .where(and(inArray(outbox.id, ids), eq(outbox.status, 'pending'), isNotNull(outbox.lockedUntil)))
         .catch((err: unknown) => this.deps.logger.warn({ err }, 'outbox.claim_renew_failed'));
     }, Math.max(100, Math.floor(claimMs / 3)));
-    // Different conversations go out in parallel; each claim holds at most one row per conversation.
-    const attempts = await Promise.all(claimed.map((row) => this.send(row))).finally(() => clearInterval(renew));
+    // Different conversations go out in parallel; one conversation's rows one after another, in
+    // order, stopping at the first that fails (the rest are released for a later pass).
+    const byConversation = new Map<string, ClaimedRow[]>();
+    for (const row of claimed) {
+      const rows = byConversation.get(row.conversation_id) ?? [];
+      rows.push(row);
+      byConversation.set(row.conversation_id, rows);
+    }
+    const unsent: number[] = [];
+    const attempts = await Promise.all(
+      [...byConversation.values()].map(async (rows) => {
+        const done: Attempt[] = [];
+        for (const [i, row] of rows.entries()) {
+          const attempt = await this.send(row);
+          done.push(attempt);
+          if (!attempt.result.ok) {
+            unsent.push(...rows.slice(i + 1).map((r) => r.id));
+            break;
+          }
+        }
+        return done;
+      }),
+    )
+      .then((lists) => lists.flat())
+      .finally(() => clearInterval(renew));
+    if (unsent.length > 0) await this.release(unsent);
     // Plain successes (nothing to store but "sent") are recorded together in one statement.
     const plain = attempts.filter((a) => a.result.ok && !a.result.externalId && !a.result.thread);
     const announced = await this.markSent(plain);
@@ -189,20 +216,36 @@ export class OutboxWorker {
     const limit = this.deps.batchSize ?? 20;
     // One round trip claims the rows and reads what sending them needs.
     const result = await db.execute(sql`
-      with claimed as (
+      with heads as (
+        -- The oldest pending row of each conversation, when it is due and nobody holds it.
+        select o.id, o.conversation_id from ${outbox} o
+        where o.status = 'pending' and o.next_attempt_at <= ${now.toISOString()}::timestamptz
+          and (o.locked_until is null or o.locked_until < ${now.toISOString()}::timestamptz)
+          and not exists (
+            select 1 from ${outbox} earlier
+            where earlier.conversation_id = o.conversation_id and earlier.status = 'pending' and earlier.id < o.id
+          )
+        order by o.id
+        limit ${limit}
+        for update skip locked
+      ),
+      picked as (
+        -- With each head, the rows queued behind it (another worker can take only a head, so
+        -- holding the head holds its conversation): one pass sends a whole turn's replies.
+        select id from heads
+        union all
+        select f.id from heads h cross join lateral (
+          select f.id from ${outbox} f
+          where f.conversation_id = h.conversation_id and f.status = 'pending' and f.id > h.id
+            and f.next_attempt_at <= ${now.toISOString()}::timestamptz
+            and (f.locked_until is null or f.locked_until < ${now.toISOString()}::timestamptz)
+          order by f.id
+          limit ${PER_CONVERSATION - 1}
+        ) f
+      ),
+      claimed as (
         update ${outbox} set locked_until = ${until.toISOString()}::timestamptz, attempts = ${outbox.attempts} + 1
-        where ${outbox.id} in (
-          select o.id from ${outbox} o
-          where o.status = 'pending' and o.next_attempt_at <= ${now.toISOString()}::timestamptz
-            and (o.locked_until is null or o.locked_until < ${now.toISOString()}::timestamptz)
-            and not exists (
-              select 1 from ${outbox} earlier
-              where earlier.conversation_id = o.conversation_id and earlier.status = 'pending' and earlier.id < o.id
-            )
-          order by o.id
-          limit ${limit}
-          for update skip locked
-        )
+        where ${outbox.id} in (select id from picked)
         returning ${outbox.id} as id, ${outbox.messageId} as message_id, ${outbox.conversationId} as conversation_id,
           ${outbox.channel} as channel, ${outbox.attempts} as attempts
       )
@@ -215,6 +258,14 @@ export class OutboxWorker {
       left join ${channelIdentities} i on i.id = c.channel_identity_id
       order by claimed.id`);
     return rowsOf<unknown>(result).map((r) => ClaimedRow.parse(r));
+  }
+
+  /** Gives claimed rows back unsent (their attempt not counted), for the next pass. */
+  private async release(ids: number[]): Promise<void> {
+    await this.deps.db
+      .update(outbox)
+      .set({ lockedUntil: null, attempts: sql`greatest(${outbox.attempts} - 1, 0)` })
+      .where(and(inArray(outbox.id, ids), eq(outbox.status, 'pending')));
   }
 
   private async send(row: ClaimedRow): Promise<Attempt> {

@@ -31,7 +31,7 @@ export function createPipeline(deps: {
   /** The channel adapters the outbox sends through. */
   adapters: Partial<Record<ChannelKind, ChannelAdapter>>;
   responder: Responder;
-  config: Pick<Config, 'OUTBOX_MAX_ATTEMPTS' | 'OUTBOX_POLL_MS'>;
+  config: Pick<Config, 'OUTBOX_MAX_ATTEMPTS' | 'OUTBOX_POLL_MS' | 'BOT_MAX_CONCURRENT_TURNS'>;
   /** Operators' metrics: a message a channel accepted, with when it was written. */
   onSent?: (channel: ChannelKind, writtenAt: Date | null) => void;
 }): Pipeline {
@@ -58,6 +58,7 @@ export function createPipeline(deps: {
     clock,
     logger,
     responder: deps.responder,
+    maxConcurrentTurns: deps.config.BOT_MAX_CONCURRENT_TURNS,
     onOutbox: () => outbox.kick(),
     // Agents' console views follow conversations live (handoffs happen inside bot turns); the
     // announcement goes with the statement that commits the turn.

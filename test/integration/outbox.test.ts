@@ -163,6 +163,28 @@ describe.each(backends())('outbox delivery on %s', (backend) => {
     expect(channel.delivered.map((m) => m.messageId)).toEqual([reply.id, second, third]);
   });
 
+  it("sends a conversation's queued replies in one pass, in order, and stops at the first that fails", async () => {
+    const { clock, channel, service: svc, db } = await setup();
+    const { conversation, reply } = await conversationWithReply(svc, 'batch');
+    const [second, third] = await writeReplies(db, conversation, [{ text: 'second' }, { text: 'third' }], clock.now());
+    expect(await svc.outbox.runOnce()).toBe(3);
+    expect(channel.delivered.map((m) => m.messageId)).toEqual([reply.id, second, third]);
+
+    // When the head fails, the rows behind it are not attempted and wait without a counted attempt.
+    const [fourth, fifth] = await writeReplies(db, conversation, [{ text: 'fourth' }, { text: 'fifth' }], clock.now());
+    channel.script = [unreachableNetwork];
+    await svc.outbox.runOnce();
+    expect(channel.attempts.map((m) => m.messageId).slice(3)).toEqual([fourth]);
+    expect((await state(db, fifth!)).status).toBe('pending');
+    const [behind] = await db.select().from(outbox).where(eq(outbox.messageId, fifth!));
+    expect(behind?.attempts).toBe(0);
+    expect(behind?.lockedUntil).toBeNull();
+
+    clock.advance(60_000);
+    await svc.outbox.drain();
+    expect(channel.delivered.map((m) => m.messageId).slice(3)).toEqual([fourth, fifth]);
+  });
+
   it('never sends a row twice when two workers share the database', async () => {
     const { clock, channel, service: svc, db } = await setup();
     // 10 conversations x 5 replies = 50 messages.
