@@ -239,7 +239,7 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
     const session = await authenticate(c);
     const after = parseCursor(c.req.query('after'));
     const page = await deps.store.history(session.channelIdentityId, after, HISTORY_LIMIT);
-    const locale = (await deps.store.conversationLocale(session.channelIdentityId)) ?? session.locale;
+    const locale = page.locale ?? session.locale;
     return c.json({ messages: page.messages.map(publicMessage), cursor: String(page.cursor), locale });
   });
 
@@ -278,7 +278,7 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
             for (const [id, seq] of written) if (seq <= cursor) written.delete(id);
             if (page.messages.length === HISTORY_LIMIT && advanced) pending = true;
             // The conversation's language: when the consumer says "English please" the labels follow.
-            const locale = (await deps.store.conversationLocale(session.channelIdentityId)) ?? session.locale;
+            const locale = page.locale ?? session.locale;
             if (locale && locale !== sentLocale) {
               sentLocale = locale;
               await stream.writeSSE({ event: 'locale', data: JSON.stringify({ locale }) });

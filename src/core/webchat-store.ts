@@ -72,12 +72,6 @@ export interface WebchatStore {
   findSession(tokenHash: string): Promise<WebchatSession | null>;
   /** The label of the quick reply `choice` among those the bot offered this identity most recently. */
   lastChoiceLabel(channelIdentityId: string, choice: string): Promise<string | null>;
-  /**
-   * A page of this identity's history after `after`, and the cursor to continue from. Outgoing
-   * messages become visible only once delivered, which can be after later messages were shown; so
-   * the cursor never passes a reply still pending delivery (the next page may repeat messages after
-   * it: clients dedupe by id).
-   */
   /** The language the identity's latest conversation speaks (it follows "English please"); null before any. */
   conversationLocale(channelIdentityId: string): Promise<Locale | null>;
   /** The consumer chose a language on the page: the session and the open conversation follow it. */
@@ -86,5 +80,16 @@ export interface WebchatStore {
   saveAttachment(input: Omit<WebchatAttachment, 'id'> & { uploadKey: string; now: Date }): Promise<{ id: string }>;
   /** A stored upload, or null. */
   findAttachment(id: string): Promise<WebchatAttachment | null>;
-  history(channelIdentityId: string, after: number, limit: number): Promise<{ messages: WebchatHistoryMessage[]; cursor: number }>;
+  /**
+   * A page of this identity's history after `after`, and the cursor to continue from. Outgoing
+   * messages become visible only once delivered, which can be after later messages were shown; so
+   * the cursor never passes a reply still pending delivery (the next page may repeat messages after
+   * it: clients dedupe by id). With it, the language of the identity's latest conversation (as
+   * `conversationLocale`), read in the same statement.
+   */
+  history(
+    channelIdentityId: string,
+    after: number,
+    limit: number,
+  ): Promise<{ messages: WebchatHistoryMessage[]; cursor: number; locale: Locale | null }>;
 }

@@ -1,6 +1,8 @@
-import { and, asc, desc, eq, gt, inArray, isNotNull, min, ne, or, sql } from 'drizzle-orm';
-import type { WebchatSession, WebchatStore } from '../core/webchat-store.js';
-import type { Db } from '../db/client.js';
+import { and, asc, desc, eq, isNotNull, ne, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { Author, Locale } from '../core/message.js';
+import type { WebchatHistoryMessage, WebchatSession, WebchatStore } from '../core/webchat-store.js';
+import { type Db, rowsOf } from '../db/client.js';
 import { attachmentBlobs, channelIdentities, conversations, customers, messages, webchatSessions } from '../db/schema.js';
 import { DEMO_SENIOR_CUSTOMER_ID } from '../db/seed.js';
 
@@ -148,60 +150,58 @@ export function createWebchatStore(db: Db): WebchatStore {
     },
 
     async history(channelIdentityId, after, limit) {
-      const session = { channelIdentityId };
-      // Undelivered first: a reply delivered between the two reads is then still in `rows`.
-      const undelivered = await firstUndelivered(db, session, after);
-      const rows = await historyRows(db, session, after, limit);
-      const last = rows.at(-1);
-      const end = last ? last.seq : after;
-      return { messages: rows, cursor: undelivered === null ? end : Math.max(after, Math.min(end, undelivered - 1)) };
+      // One statement (one snapshot): the first reply still pending delivery, the conversation's
+      // language and the page. A live stream reads this on every change, so it is one round trip.
+      const result = await db.execute(sql`
+        with mine as (select ${conversations.id} as id from ${conversations} where ${conversations.channelIdentityId} = ${channelIdentityId}),
+        meta as (
+          select
+            (select min(m.seq) from ${messages} m where m.conversation_id in (select id from mine) and m.seq > ${after}
+               and m.direction = 'out' and m.delivery_status = 'pending') as undelivered,
+            (select c.locale from ${conversations} c where c.channel_identity_id = ${channelIdentityId}
+               order by c.last_message_at desc limit 1) as locale
+        )
+        select meta.undelivered, meta.locale, r.id, r.seq, r.author, r.text, r.quick_replies, r.attachments, r.created_at
+        from meta left join lateral (
+          select m.id, m.seq, m.author, m.text, m.quick_replies, m.attachments, m.created_at from ${messages} m
+          where m.conversation_id in (select id from mine) and m.seq > ${after} and m.direction <> 'internal'
+            -- Outgoing messages appear once delivered; the empty message that opened the chat (the
+            -- greeting's trigger) is never shown.
+            and ((m.direction = 'in' and (m.text <> '' or m.attachments <> '[]'::jsonb)) or m.delivery_status = 'sent')
+          order by m.seq
+          limit ${limit}
+        ) r on true
+        order by r.seq`);
+      const rows = rowsOf<Record<string, unknown>>(result).map((r) => HistoryRow.parse(r));
+      const first = rows[0];
+      const page: WebchatHistoryMessage[] = rows.flatMap((r) =>
+        r.id === null || r.seq === null || r.author === null || r.text === null || r.created_at === null
+          ? []
+          : [{ id: r.id, seq: r.seq, author: r.author, text: r.text, quickReplies: r.quick_replies, attachments: r.attachments ?? [], createdAt: r.created_at }],
+      );
+      const undelivered = first?.undelivered ?? null;
+      const end = page.at(-1)?.seq ?? after;
+      return {
+        messages: page,
+        cursor: undelivered === null ? end : Math.max(after, Math.min(end, undelivered - 1)),
+        locale: first?.locale ?? null,
+      };
     },
   };
 }
 
-type IdentityRef = Pick<WebchatSession, 'channelIdentityId'>;
+const jsonOf = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
 
-function historyRows(db: Db, session: IdentityRef, after: number, limit: number) {
-  return db
-    .select({
-      id: messages.id,
-      seq: messages.seq,
-      author: messages.author,
-      text: messages.text,
-      quickReplies: messages.quickReplies,
-      attachments: messages.attachments,
-      createdAt: messages.createdAt,
-    })
-    .from(messages)
-    .where(
-      and(
-        inArray(messages.conversationId, identityConversations(db, session)),
-        gt(messages.seq, after),
-        ne(messages.direction, 'internal'),
-        // Outgoing messages appear once the outbox delivered them.
-        // The empty message that opened the chat (the greeting's trigger) is never shown.
-        or(and(eq(messages.direction, 'in'), or(ne(messages.text, ''), sql`${messages.attachments} <> '[]'::jsonb`)), eq(messages.deliveryStatus, 'sent')),
-      ),
-    )
-    .orderBy(asc(messages.seq))
-    .limit(limit);
-}
+/** One row of the history statement: the page's message columns are null when the page is empty. */
+const HistoryRow = z.object({
+  undelivered: z.coerce.number().nullable(),
+  locale: Locale.nullable(),
+  id: z.string().nullable(),
+  seq: z.coerce.number().nullable(),
+  author: Author.nullable(),
+  text: z.string().nullable(),
+  quick_replies: z.preprocess(jsonOf, z.array(z.looseObject({ id: z.string(), label: z.string() })).nullable()),
+  attachments: z.preprocess(jsonOf, z.array(z.record(z.string(), z.unknown())).nullable()),
+  created_at: z.coerce.date().nullable(),
+});
 
-async function firstUndelivered(db: Db, session: IdentityRef, after: number): Promise<number | null> {
-  const [row] = await db
-    .select({ seq: min(messages.seq) })
-    .from(messages)
-    .where(
-      and(
-        inArray(messages.conversationId, identityConversations(db, session)),
-        gt(messages.seq, after),
-        eq(messages.direction, 'out'),
-        eq(messages.deliveryStatus, 'pending'),
-      ),
-    );
-  return row?.seq === null || row?.seq === undefined ? null : Number(row.seq);
-}
-
-function identityConversations(db: Db, session: IdentityRef) {
-  return db.select({ id: conversations.id }).from(conversations).where(eq(conversations.channelIdentityId, session.channelIdentityId));
-}
