@@ -4,6 +4,7 @@ import { createTelegramAdapter } from '../channels/telegram/index.js';
 import { createTelegramChannel } from '../channels/telegram/module.js';
 import { createWebchatChannel } from '../channels/webchat/module.js';
 import type { ProofRemedy } from './core/identity.js';
+import type { AttachmentStore } from './attachments/store.js';
 import type { Config } from './config.js';
 import type { ChannelAdapter } from './core/channel.js';
 import type { ChannelModule, LiveEvents, ReceiveInbound } from './core/channel-module.js';
@@ -40,6 +41,8 @@ export interface ChannelsDeps {
   db: Db;
   live: LiveEvents;
   receive: ReceiveInbound;
+  /** Where consumers' files are kept. */
+  files: AttachmentStore;
   /** Replace or add channel adapters (tests pass fakes for remote channels). */
   overrides?: Partial<Record<ChannelKind, ChannelAdapter>> | undefined;
 }
@@ -72,7 +75,7 @@ export function createChannels(deps: ChannelsDeps): Channels {
   }
   modules.push(
     createWebchatChannel({
-      store: createWebchatStore(db),
+      store: createWebchatStore(db, deps.files),
       clock,
       live: deps.live,
       demoMode: config.demoMode,

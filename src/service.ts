@@ -7,6 +7,7 @@ import { type Clock, systemClock } from './core/ports.js';
 import { openStorage } from './db/storage.js';
 import { createApp } from './http/app.js';
 import { createServiceMetrics, metricsRoutes } from './http/metrics.js';
+import { configuredAttachmentStore } from './attachments/index.js';
 import { LiveHub } from './inbox/live-hub.js';
 import { createPipeline } from './inbox/pipeline.js';
 import { createRecoverySweep } from './inbox/recovery-sweep.js';
@@ -48,11 +49,13 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       if (!result.duplicate) metrics.messageIn(inbound.channel);
       return result;
     };
-    const channels = createChannels({ config, logger, clock, db, live: hub, receive, overrides: options.adapters });
+    // Consumers' files: PostgreSQL by default, an S3-compatible bucket when configured.
+    const files = configuredAttachmentStore(config, db);
+    const channels = createChannels({ config, logger, clock, db, live: hub, receive, files, overrides: options.adapters });
     const proofRemedy = channels.proofRemedy;
     const bot = await createBot({ config, logger, clock, db, library, actions, llm, proofRemedy, responder: options.responder });
     const timerHandlers = aftersales.timerHandlers;
-    const humans = createConsole({ config, db, clock, hub, logger, refundGateway, kickOutbox, timerHandlers });
+    const humans = createConsole({ config, db, clock, hub, logger, refundGateway, kickOutbox, timerHandlers, files });
     // Answers to senders who only claim an address (a forged From) are capped per identity.
     const claimedCap = { limit: config.CLAIMED_REPLIES_PER_HOUR, windowMs: 3600_000, logger };
     const responder = timedResponder(throttleClaimedReplies(humans.wrapResponder(bot), claimedCap), metrics.turn);

@@ -1,11 +1,12 @@
 import { and, asc, desc, eq, gt, inArray, isNotNull, min, ne, or, sql } from 'drizzle-orm';
 import type { WebchatSession, WebchatStore } from '../core/webchat-store.js';
 import type { Db } from '../db/client.js';
-import { attachmentBlobs, channelIdentities, conversations, customers, messages, webchatSessions } from '../db/schema.js';
+import { type AttachmentStore, createAttachmentStore } from '../attachments/store.js';
+import { channelIdentities, conversations, customers, messages, webchatSessions } from '../db/schema.js';
 import { DEMO_SENIOR_CUSTOMER_ID } from '../db/seed.js';
 
 /** The web chat channel's storage port over our tables. */
-export function createWebchatStore(db: Db): WebchatStore {
+export function createWebchatStore(db: Db, files: AttachmentStore = createAttachmentStore(db)): WebchatStore {
   return {
     async demoCustomers(limit) {
       return db
@@ -115,37 +116,12 @@ export function createWebchatStore(db: Db): WebchatStore {
         .where(and(eq(conversations.channelIdentityId, channelIdentityId), ne(conversations.status, 'closed')));
     },
 
-    async saveAttachment({ channelIdentityId, uploadKey, contentType, filename, size, bytes, now }) {
-      const [inserted] = await db
-        .insert(attachmentBlobs)
-        .values({ channelIdentityId, uploadKey, contentType, filename, size, bytes: Buffer.from(bytes), createdAt: now })
-        .onConflictDoNothing()
-        .returning({ id: attachmentBlobs.id });
-      if (inserted) return inserted;
-      const [existing] = await db
-        .select({ id: attachmentBlobs.id })
-        .from(attachmentBlobs)
-        .where(and(eq(attachmentBlobs.channelIdentityId, channelIdentityId), eq(attachmentBlobs.uploadKey, uploadKey)))
-        .limit(1);
-      if (!existing) throw new Error('attachment upsert returned no row');
-      return existing;
+    async saveAttachment({ channelIdentityId, uploadKey, contentType, filename, bytes, now }) {
+      const saved = await files.save({ channelIdentityId, uploadKey, contentType, filename, bytes, now });
+      return { id: saved.id };
     },
 
-    async findAttachment(id) {
-      const [row] = await db
-        .select({
-          id: attachmentBlobs.id,
-          channelIdentityId: attachmentBlobs.channelIdentityId,
-          contentType: attachmentBlobs.contentType,
-          filename: attachmentBlobs.filename,
-          size: attachmentBlobs.size,
-          bytes: attachmentBlobs.bytes,
-        })
-        .from(attachmentBlobs)
-        .where(eq(attachmentBlobs.id, id))
-        .limit(1);
-      return row ?? null;
-    },
+    findAttachment: (id) => files.find(id),
 
     async history(channelIdentityId, after, limit) {
       const session = { channelIdentityId };
