@@ -20,7 +20,7 @@ import type { ConsoleDeps } from './api-routes.js';
 import { periodOf } from './api-routes.js';
 import { safeNextPath } from './safe-next.js';
 import { AfterSalesPanel, caseAfterSales } from './case-aftersales.js';
-import { attachmentLinks } from './attachments.js';
+import { attachmentLinks, refusedAttachments } from './attachments.js';
 
 const CSS = readFileSync(join(import.meta.dirname, 'assets/console.css'), 'utf8');
 const JS = readFileSync(join(import.meta.dirname, 'assets/console.js'), 'utf8');
@@ -280,6 +280,11 @@ function Transcript(props: { detail: CaseDetail; d: DeskText }) {
                 <a href={`/api/console/attachments/${a.id}`} target="_blank" rel="noopener">
                   {a.image ? <img src={`/api/console/attachments/${a.id}`} alt={a.name ?? d.t('attachment.photo')} style="max-width:240px;max-height:240px;display:block" /> : `📎 ${a.name ?? d.t('attachment.file')}`}
                 </a>
+              </div>
+            ))}
+            {refusedAttachments(m.attachments).map((a) => (
+              <div class="attachment refused">
+                ⚠ {d.t(`attachment.refused.${a.reason}`, { name: a.name ?? d.t('attachment.file'), size: a.size === null ? '?' : `${(a.size / 1048576).toFixed(1)} MB` })}
               </div>
             ))}
             {m.quickReplies && m.quickReplies.length > 0 && (

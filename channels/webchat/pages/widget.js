@@ -576,12 +576,13 @@
   async function sendFile(file) {
     setNotice('');
     if (file.size > MAX_BYTES) return setNotice(t('fileTooBig', { mb: Math.round(MAX_BYTES / 1048576) }));
-    if (/\.hei[cf]$/i.test(file.name) || /image\/hei[cf]/.test(file.type)) return setNotice(t('fileHeic'));
-    const isImage = /^image\//.test(file.type);
+    // iPhone HEIC photos are converted to JPEG by the server; the browser may not draw a preview of them.
+    const isImage = /^image\//.test(file.type) || /\.hei[cf]$/i.test(file.name);
     const item = send({}, '', file);
     const bubble = item.el.querySelector('.bubble');
+    const url = isImage ? await preview(file) : null;
     if (isImage) {
-      const url = await preview(file);
+      if (!url) bubble.textContent = `${t('photo')}: ${file.name}`;
       if (url) {
         const img = document.createElement('img');
         img.className = 'photo';
