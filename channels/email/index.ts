@@ -241,6 +241,6 @@ function fileRefusedNotice(
   const words = loadCatalog('attachments');
   const locale = inbound.locale ?? detectLocale(inbound.text ?? '') ?? 'zh-Hans';
   const name = filename ?? words.t(locale, 'unnamed');
-  const mb = String(Math.floor((maxBytes / 1048576) * 10) / 10);
+  const mb = String(Number((maxBytes / 1048576).toPrecision(2)));
   return { text: words.t(locale, reason === 'too_big' ? 'notice.tooBig' : 'notice.type', { name, mb }), quickReplies: [] };
 }

@@ -16,7 +16,7 @@ import { loadCatalog } from '../../src/i18n/catalog.js';
 function fileRefusedNotice(reason: 'too_big' | 'type', filename: string | null, locale: Locale, maxBytes: number | undefined): ChannelNotice {
   const words = loadCatalog('attachments');
   const name = filename ?? words.t(locale, 'unnamed');
-  const mb = maxBytes === undefined ? '' : String(Math.floor((maxBytes / 1048576) * 10) / 10);
+  const mb = maxBytes === undefined ? '' : String(Number((maxBytes / 1048576).toPrecision(2)));
   return { text: words.t(locale, reason === 'too_big' ? 'notice.tooBig' : 'notice.type', { name, mb }), quickReplies: [] };
 }
 
