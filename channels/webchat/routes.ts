@@ -247,8 +247,13 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
     const session = await authenticate(c);
     const after = parseCursor(c.req.query('after'));
     const page = await deps.store.history(session.channelIdentityId, after, HISTORY_LIMIT);
-    const locale = (await deps.store.conversationLocale(session.channelIdentityId)) ?? session.locale;
-    return c.json({ messages: page.messages.map(publicMessage), cursor: String(page.cursor), locale });
+    const status = await deps.store.conversationStatus(session.channelIdentityId);
+    return c.json({
+      messages: page.messages.map(publicMessage),
+      cursor: String(page.cursor),
+      locale: status?.locale ?? session.locale,
+      agentSeenAt: status?.agentSeenAt?.toISOString() ?? null,
+    });
   });
 
   app.get('/events', async (c) => {
@@ -258,6 +263,7 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
       const waker = new StreamWaker();
       let pending = true; // send the backlog first
       let sentLocale: Locale | null = null;
+      let sentSeen: string | null = null;
       // While a reply is still being delivered the cursor stays before it, so pages can repeat
       // messages this stream already wrote: remember them until the cursor has passed them.
       const written = new Map<string, number>();
@@ -287,10 +293,17 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
             for (const [id, seq] of written) if (seq <= cursor) written.delete(id);
             if (page.messages.length === HISTORY_LIMIT && advanced) pending = true;
             // The conversation's language: when the consumer says "English please" the labels follow.
-            const locale = (await deps.store.conversationLocale(session.channelIdentityId)) ?? session.locale;
+            const status = await deps.store.conversationStatus(session.channelIdentityId);
+            const locale = status?.locale ?? session.locale;
             if (locale && locale !== sentLocale) {
               sentLocale = locale;
               await stream.writeSSE({ event: 'locale', data: JSON.stringify({ locale }) });
+            }
+            // An agent opened the case: the customer's messages up to then are "seen by a support agent".
+            const seenAt = status?.agentSeenAt?.toISOString() ?? null;
+            if (seenAt && seenAt !== sentSeen) {
+              sentSeen = seenAt;
+              await stream.writeSSE({ event: 'seen', data: JSON.stringify({ agentSeenAt: seenAt }) });
             }
             continue;
           }

@@ -27,6 +27,7 @@ import {
 } from './cases.js';
 import type { AttachmentStore } from '../attachments/store.js';
 import { readAttachment } from './attachments.js';
+import { markSeenByAgent } from './seen.js';
 import { consoleMetrics, MetricsQuery } from './metrics.js';
 import { caseDetail, notificationsFor, queue, QueueView, searchCases, staff } from './queries.js';
 import type { HandoffMessages } from './wording.js';
@@ -125,6 +126,7 @@ export function consoleApiRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const id = z.uuid().safeParse(c.req.param('id'));
     const detail = id.success ? await caseDetail(deps.db, id.data, now()) : null;
     if (!detail) throw new AppError('not_found', 'No such conversation');
+    await markSeenByAgent(deps, detail.case.id, now());
     return c.json(detail);
   });
 

@@ -80,6 +80,11 @@ export interface WebchatStore {
    */
   /** The language the identity's latest conversation speaks (it follows "English please"); null before any. */
   conversationLocale(channelIdentityId: string): Promise<Locale | null>;
+  /**
+   * The latest conversation's language and how far an agent has read it (`agentSeenAt`: the
+   * customer's messages written up to then were seen by a support agent); null before any.
+   */
+  conversationStatus(channelIdentityId: string): Promise<{ locale: Locale; agentSeenAt: Date | null } | null>;
   /** The consumer chose a language on the page: the session and the open conversation follow it. */
   setLocale(sessionId: string, channelIdentityId: string, locale: Locale): Promise<void>;
   /** Stores an upload once per (identity, uploadKey); a repeat returns the first one's id. */

@@ -108,6 +108,16 @@ export function createWebchatStore(db: Db, files: AttachmentStore = createAttach
       return row?.locale ?? null;
     },
 
+    async conversationStatus(channelIdentityId) {
+      const [row] = await db
+        .select({ locale: conversations.locale, agentSeenAt: conversations.agentSeenAt })
+        .from(conversations)
+        .where(eq(conversations.channelIdentityId, channelIdentityId))
+        .orderBy(desc(conversations.lastMessageAt))
+        .limit(1);
+      return row ?? null;
+    },
+
     async setLocale(sessionId, channelIdentityId, locale) {
       await db.update(webchatSessions).set({ locale }).where(eq(webchatSessions.id, sessionId));
       await db
