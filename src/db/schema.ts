@@ -135,6 +135,14 @@ export interface DealItem {
   quantity: number;
 }
 
+/** A deal's wording in one more language; `included` names the items in the deal's order. */
+export interface DealTranslation {
+  title?: string;
+  usageNotes?: string;
+  included?: string[];
+}
+export type DealTranslations = Partial<Record<'zh-Hans' | 'zh-Hant' | 'en', DealTranslation>>;
+
 export const deals = pgTable(
   'deals',
   {
@@ -159,6 +167,11 @@ export const deals = pgTable(
     refundAnytime: boolean('refund_anytime').notNull().default(false),
     /** Unused coupons refunded automatically when they expire. */
     refundOnExpiry: boolean('refund_on_expiry').notNull().default(false),
+    /**
+     * The platform's own wording of this deal in other languages (title, usage notes, included
+     * items by position); what a locale lacks is told in the original words.
+     */
+    translations: jsonb('translations').$type<DealTranslations>().notNull().default({}),
     createdAt: createdAt(),
   },
   (t) => [
