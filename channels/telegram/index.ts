@@ -10,6 +10,7 @@ import { type ChannelNotice, Locale, type OutboundMessage, type QuickReply, SHAR
 import { type ParsedUpdate, parseUpdate } from './parse-update.js';
 import { type InlineKeyboard, inlineKeyboard, splitText, TELEGRAM_MAX_TEXT } from './render.js';
 import { ALLOWED_UPDATES } from './update.js';
+import { FileTooLarge } from '../../src/core/sniff.js';
 import { loadCatalog } from '../../src/i18n/catalog.js';
 
 /** What the consumer is told about a photo or document we do not take (locales/<l>/attachments.yaml). */
@@ -150,11 +151,12 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     const limit = options.maxFileBytes;
     const declared = Number(res.headers.get('content-length') ?? '0');
     if (limit !== undefined && declared > limit) {
-      await res.body?.cancel();
-      throw new Error(`telegram file larger than ${limit} bytes`);
+      // Not awaited: the rest of the body is dropped, not read.
+      res.body?.cancel().catch(() => {});
+      throw new FileTooLarge(limit);
     }
     const bytes = new Uint8Array(await res.arrayBuffer());
-    if (limit !== undefined && bytes.length > limit) throw new Error(`telegram file larger than ${limit} bytes`);
+    if (limit !== undefined && bytes.length > limit) throw new FileTooLarge(limit);
     return bytes;
   }
 

@@ -28,5 +28,13 @@ export type AcceptedFile =
   | { ok: true; kind: 'image' | 'document'; contentType: 'image/jpeg' | 'image/png' | 'application/pdf'; bytes: Uint8Array; converted: boolean }
   | { ok: false; reason: 'too_big' | 'type' | 'heic' };
 
+/** A channel's download turned out larger than ATTACHMENT_MAX_BYTES (its size was not told up front): no retry. */
+export class FileTooLarge extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`file larger than ${maxBytes} bytes`);
+    this.name = 'FileTooLarge';
+  }
+}
+
 /** Judges a file by content and size, converting HEIC photos to JPEG (the port channels get). */
 export type AcceptFile = (bytes: Uint8Array) => Promise<AcceptedFile>;

@@ -3,7 +3,7 @@ import type { AttachmentStore } from '../attachments/store.js';
 import type { MessageFile } from '../core/channel-module.js';
 import type { Clock } from '../core/ports.js';
 import { redactSecrets } from '../core/redact.js';
-import type { AcceptFile } from '../core/sniff.js';
+import { type AcceptFile, FileTooLarge } from '../core/sniff.js';
 import type { Db } from '../db/client.js';
 import { conversations, type Message, messages } from '../db/schema.js';
 import type { Logger } from '../logger.js';
@@ -61,11 +61,18 @@ export async function fetchMessageFiles(
         entries.push(entry.fetch === true ? unfetched(entry) : entry);
         continue;
       }
-      const bytes = await withRetries(() => fetchFile(entry.ref as string), (err, attempt) =>
-        deps.logger.warn({ channel: message.channel, messageId: message.id, attempt, error: redactSecrets(errorText(err)) }, 'attachment.fetch_failed'),
+      let tooLarge = false;
+      const bytes = await withRetries(
+        () => fetchFile(entry.ref as string),
+        (err, attempt) => {
+          tooLarge = err instanceof FileTooLarge;
+          deps.logger.warn({ channel: message.channel, messageId: message.id, attempt, error: redactSecrets(errorText(err)) }, 'attachment.fetch_failed');
+          return !tooLarge;
+        },
       );
       if (bytes === null) {
-        entries.push(unfetched(entry));
+        const { fetch: _fetch, ...rest } = entry;
+        entries.push(tooLarge ? { ...rest, refused: 'too_big' } : unfetched(entry));
         continue;
       }
       const accepted = await deps.accept(bytes);
@@ -107,12 +114,13 @@ function unfetched(entry: Entry): Entry {
 
 const RETRY_DELAYS_MS = [300, 1500];
 
-async function withRetries<T>(work: () => Promise<T>, onError: (err: unknown, attempt: number) => void): Promise<T | null> {
+/** Runs `work` up to three times; `onError` returns false when trying again is pointless. */
+async function withRetries<T>(work: () => Promise<T>, onError: (err: unknown, attempt: number) => boolean): Promise<T | null> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (err) {
-      onError(err, attempt);
+      if (!onError(err, attempt)) return null;
       const delay = RETRY_DELAYS_MS[attempt - 1];
       if (delay === undefined) return null;
       await new Promise((resolve) => setTimeout(resolve, delay));

@@ -145,6 +145,18 @@ describe.each(backends())('Telegram photos and documents on %s', (backend) => {
     expect(exe!.attachments[0]).not.toHaveProperty('fetch');
   });
 
+  it('stops at one download when a file whose size Telegram did not tell turns out over the limit', async () => {
+    serveGetFile();
+    const big = new Uint8Array(MAX + 1);
+    big.set(JPEG);
+    files.set('photos/ph-unsized.bin', big);
+    await post(update(8100005, { photo: [{ file_id: 'ph-unsized', file_unique_id: 'w', width: 4000, height: 3000 }] }));
+    await service.settle();
+    const [stored] = await inbound(8100005);
+    expect(stored!.attachments).toMatchObject([{ ref: 'ph-unsized', refused: 'too_big' }]);
+    expect(downloads.filter((p) => p === 'photos/ph-unsized.bin')).toHaveLength(1);
+  });
+
   it('retries a failing download, then notes it for the agent; the bot token appears in no log line and no column', async () => {
     serveGetFile();
     files.set('photos/ph-broken.bin', 'fail');
