@@ -44,6 +44,17 @@ const EnvSchema = z.object({
   WEBCHAT_ALLOWED_ORIGINS: z.string().default(''),
   /** Largest photo or PDF a consumer may send. */
   ATTACHMENT_MAX_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  /** Set: files consumers send go to this S3-compatible bucket instead of PostgreSQL. */
+  ATTACHMENT_S3_BUCKET: optionalString,
+  /** An S3-compatible server (MinIO, Ceph, R2, OSS, COS); unset = AWS S3. */
+  ATTACHMENT_S3_ENDPOINT: optionalString.pipe(z.url().optional()),
+  ATTACHMENT_S3_REGION: z.string().min(1).default('us-east-1'),
+  ATTACHMENT_S3_PREFIX: z.string().regex(/^[\w./-]*$/, 'letters, digits, _ . / - only').default('attachments/'),
+  /** Unset (both): the SDK's default chain (AWS_* variables, profile, instance role). */
+  ATTACHMENT_S3_ACCESS_KEY_ID: optionalString,
+  ATTACHMENT_S3_SECRET_ACCESS_KEY: optionalString,
+  /** Path-style URLs (`endpoint/bucket/key`); most S3-compatible servers need them. Default: on with an endpoint. */
+  ATTACHMENT_S3_FORCE_PATH_STYLE: bool.optional(),
   TELEGRAM_BOT_TOKEN: optionalString,
   TELEGRAM_WEBHOOK_SECRET: optionalString,
   TELEGRAM_MODE: z.enum(['webhook', 'polling', 'off']).optional(),
@@ -147,6 +158,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
     if (e.TELEGRAM_MODE === 'webhook' && !e.TELEGRAM_WEBHOOK_SECRET) {
       problems.push('TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_MODE is webhook');
+    }
+    if (!e.ATTACHMENT_S3_ACCESS_KEY_ID !== !e.ATTACHMENT_S3_SECRET_ACCESS_KEY) {
+      problems.push('ATTACHMENT_S3_ACCESS_KEY_ID, ATTACHMENT_S3_SECRET_ACCESS_KEY: set both or neither');
+    }
+    if (!e.ATTACHMENT_S3_BUCKET && (e.ATTACHMENT_S3_ENDPOINT || e.ATTACHMENT_S3_ACCESS_KEY_ID)) {
+      problems.push('ATTACHMENT_S3_BUCKET: required when another ATTACHMENT_S3_ variable is set');
     }
     if (e.ORDER_API_URL && !e.ORDER_API_TOKEN) {
       problems.push('ORDER_API_TOKEN: required when ORDER_API_URL is set');

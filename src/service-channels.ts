@@ -4,6 +4,7 @@ import { createTelegramAdapter } from '../channels/telegram/index.js';
 import { createTelegramChannel } from '../channels/telegram/module.js';
 import { createWebchatChannel } from '../channels/webchat/module.js';
 import type { ProofRemedy } from './core/identity.js';
+import { type MessageFilesDeps, storeMessageFiles } from './inbox/message-files.js';
 import type { Config } from './config.js';
 import type { ChannelAdapter } from './core/channel.js';
 import type { ChannelModule, LiveEvents, ReceiveInbound } from './core/channel-module.js';
@@ -27,6 +28,8 @@ export interface Channels {
   readonly rawBodyPaths: string[];
   /** How a sender on this channel proves who they are (for account actions); null = it cannot. */
   proofRemedy(channel: ChannelKind): ProofRemedy | null;
+  /** Downloads a file a channel only referenced (Telegram); undefined where the channel cannot. */
+  fetchFile(channel: ChannelKind): ((ref: string) => Promise<Uint8Array>) | undefined;
   /** Starts listeners and polling. */
   start(): Promise<void>;
   /** Stops them and waits for the channels' background work. */
@@ -40,6 +43,8 @@ export interface ChannelsDeps {
   db: Db;
   live: LiveEvents;
   receive: ReceiveInbound;
+  /** Where consumers' files are kept, and how a file is judged (content, size; HEIC converted). */
+  messageFiles: MessageFilesDeps;
   /** Replace or add channel adapters (tests pass fakes for remote channels). */
   overrides?: Partial<Record<ChannelKind, ChannelAdapter>> | undefined;
 }
@@ -66,13 +71,18 @@ export function createChannels(deps: ChannelsDeps): Channels {
           receive,
           markUnreachable: async (addresses, reason) => void (await markUnreachable(db, 'email', addresses, reason)),
           deadLetter: async (raw, reason) => void (await recordDeadLetter(db, { channel: 'email', reason, payload: raw })),
+          files: {
+            accept: deps.messageFiles.accept,
+            store: (messageId, files) => storeMessageFiles(deps.messageFiles, messageId, files),
+            maxBytes: config.ATTACHMENT_MAX_BYTES,
+          },
         },
       }),
     );
   }
   modules.push(
     createWebchatChannel({
-      store: createWebchatStore(db),
+      store: createWebchatStore(db, deps.messageFiles.files),
       clock,
       live: deps.live,
       demoMode: config.demoMode,
@@ -80,6 +90,7 @@ export function createChannels(deps: ChannelsDeps): Channels {
       receive,
       allowedOrigins: config.WEBCHAT_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter((o) => o !== ''),
       maxAttachmentBytes: config.ATTACHMENT_MAX_BYTES,
+      acceptFile: deps.messageFiles.accept,
       labels: webchatLabels(),
     }),
   );
@@ -91,6 +102,7 @@ export function createChannels(deps: ChannelsDeps): Channels {
         webhookSecret: config.TELEGRAM_WEBHOOK_SECRET,
         mode: telegramMode,
         log: logger,
+        maxFileBytes: config.ATTACHMENT_MAX_BYTES,
         receive,
         linkByPhone: async (externalId, phone) => {
           const linked = await linkIdentityByPhone(db, { channel: 'telegram', externalId, phone, now: clock.now() });
@@ -122,6 +134,10 @@ function channelSet(modules: ChannelModule[], overrides: Partial<Record<ChannelK
     proofRemedy: (channel) => adapters[channel]?.capabilities.proofRemedy ?? null,
     mounts: modules.flatMap((m) => m.routes ?? []),
     rawBodyPaths: modules.flatMap((m) => m.rawBodyPaths ?? []),
+    fetchFile(channel) {
+      const found = modules.find((m) => m.name === channel)?.fetchFile;
+      return found ? (ref) => found(ref) : undefined;
+    },
     async start() {
       for (const m of running) await m.start?.();
     },

@@ -7,6 +7,9 @@ import { type Clock, systemClock } from './core/ports.js';
 import { openStorage } from './db/storage.js';
 import { createApp } from './http/app.js';
 import { createServiceMetrics, metricsRoutes } from './http/metrics.js';
+import { configuredAttachmentStore, createAcceptFile } from './attachments/index.js';
+import type { Message } from './db/schema.js';
+import { fetchMessageFiles } from './inbox/message-files.js';
 import { LiveHub } from './inbox/live-hub.js';
 import { createPipeline } from './inbox/pipeline.js';
 import { createRecoverySweep } from './inbox/recovery-sweep.js';
@@ -48,16 +51,20 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       if (!result.duplicate) metrics.messageIn(inbound.channel);
       return result;
     };
-    const channels = createChannels({ config, logger, clock, db, live: hub, receive, overrides: options.adapters });
+    // Consumers' files: PostgreSQL by default, an S3-compatible bucket when configured.
+    const files = configuredAttachmentStore(config, db);
+    const messageFiles = { db, clock, logger, files, accept: createAcceptFile(config.ATTACHMENT_MAX_BYTES) };
+    const channels = createChannels({ config, logger, clock, db, live: hub, receive, messageFiles, overrides: options.adapters });
     const proofRemedy = channels.proofRemedy;
     const bot = await createBot({ config, logger, clock, db, library, actions, llm, proofRemedy, responder: options.responder });
     const timerHandlers = aftersales.timerHandlers;
-    const humans = createConsole({ config, db, clock, hub, logger, refundGateway, kickOutbox, timerHandlers });
+    const humans = createConsole({ config, db, clock, hub, logger, refundGateway, kickOutbox, timerHandlers, files });
     // Answers to senders who only claim an address (a forged From) are capped per identity.
     const claimedCap = { limit: config.CLAIMED_REPLIES_PER_HOUR, windowMs: 3600_000, logger };
     const responder = timedResponder(throttleClaimedReplies(humans.wrapResponder(bot), claimedCap), metrics.turn);
     const onSent = (channel: string, writtenAt: Date | null) => metrics.messageOut(channel, writtenAt ? clock.now().getTime() - writtenAt.getTime() : 0);
-    const pipeline = createPipeline({ config, db, clock, logger, hub, adapters: channels.adapters, responder, onSent });
+    const prepareMessage = (message: Message) => fetchMessageFiles(messageFiles, message, channels.fetchFile(message.channel));
+    const pipeline = createPipeline({ config, db, clock, logger, hub, adapters: channels.adapters, responder, onSent, prepareMessage });
     const sweep = createRecoverySweep(pipeline.processor, logger);
     const sessionTtlMs = config.SESSION_TTL_HOURS * 3600_000;
     const mounts = [...channels.mounts, ...humans.mounts, ...aftersales.mounts, ...studioMounts({ studio, db, clock, sessionTtlMs })];

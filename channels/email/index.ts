@@ -1,7 +1,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ChannelAdapter, SendResult } from '../../src/core/channel.js';
 import type { InboundMessageInput, OutboundMessage } from '../../src/core/message.js';
+import type { MessageFile, StoreMessageFiles } from '../../src/core/channel-module.js';
+import { detectLocale } from '../../src/core/locale.js';
+import type { ChannelNotice } from '../../src/core/message.js';
+import type { AcceptedFile, AcceptFile } from '../../src/core/sniff.js';
 import { isTransientError } from '../../src/core/transient.js';
+import { loadCatalog } from '../../src/i18n/catalog.js';
 import { type ParsedEmail, parseEmail, toInbound } from './parse.js';
 import { EmailSender, type EmailWording, loadEmailWording } from './send.js';
 import { SmtpListener } from './smtp-listener.js';
@@ -19,6 +24,11 @@ export interface EmailIntake {
   markUnreachable(addresses: string[], reason: string): Promise<void>;
   /** Keeps a mail that can never be stored, for operators; throws when even that fails. */
   deadLetter?(raw: Buffer, reason: string): Promise<void>;
+  /**
+   * Attachments are kept like web chat uploads: judged by content and size (`accept`), stored
+   * with their message (`storeFiles`); without these they stay metadata only.
+   */
+  files?: { accept: AcceptFile; store: StoreMessageFiles; maxBytes: number };
 }
 
 /**
@@ -129,6 +139,7 @@ export class EmailAdapter implements ChannelAdapter {
     } catch (err) {
       return this.refuse(raw, 'unparseable', err);
     }
+    const files = await this.judgeFiles(email, inbound);
     let stored: { messageId: string; duplicate: boolean };
     try {
       stored = await this.options.intake.receive(inbound);
@@ -137,6 +148,8 @@ export class EmailAdapter implements ChannelAdapter {
       if (isTransientError(err)) throw err;
       return this.refuse(raw, 'cannot be stored', err);
     }
+    // Stored before the 250 too; a failure here is retried by the sender (the message is then a duplicate, the files idempotent).
+    if (files.length > 0) await this.options.intake.files?.store(stored.messageId, files);
     const bounced = email.automated.bounce ? email.automated.failedRecipients : [];
     if (bounced.length > 0 && !stored.duplicate) {
       await this.options.intake.markUnreachable(bounced, `bounced: ${email.automated.dsnStatus ?? 'failed'}`);
@@ -152,6 +165,33 @@ export class EmailAdapter implements ChannelAdapter {
       'email.received',
     );
     return { messageId: stored.messageId, duplicate: stored.duplicate, silent: inbound.silent ?? false, bounced };
+  }
+
+  /**
+   * Judges each attachment by its bytes: what is kept is returned, what is not is marked on the
+   * inbound's attachment (for the agent) and, for files the sender chose to attach (not inline
+   * images), answered with a polite note in the conversation's language. Auto-replies get no note.
+   */
+  private async judgeFiles(email: ParsedEmail, inbound: InboundMessageInput): Promise<MessageFile[]> {
+    const files = this.options.intake.files;
+    if (!files) return [];
+    const kept: MessageFile[] = [];
+    const notices: ChannelNotice[] = [];
+    const attachments = (inbound.attachments ?? []).map((a) => ({ ...a }));
+    for (const [index, attachment] of attachments.entries()) {
+      const bytes = email.contents[index];
+      if (!bytes) continue;
+      const accepted = await files.accept(bytes);
+      if (accepted.ok) {
+        kept.push({ index, file: accepted });
+        continue;
+      }
+      attachment.refused = accepted.reason;
+      if (!attachment.inline && !inbound.silent) notices.push(fileRefusedNotice(accepted.reason, attachment.filename ?? null, inbound, files.maxBytes));
+    }
+    inbound.attachments = attachments;
+    if (notices.length > 0) inbound.notices = [...(inbound.notices ?? []), ...notices];
+    return kept;
   }
 
   private async refuse(raw: Buffer, reason: string, err?: unknown): Promise<never> {
@@ -189,4 +229,18 @@ export function verifyEmailWebhook(body: Uint8Array, header: string | undefined,
   const expected = createHmac('sha256', secret).update(body).digest();
   const given = Buffer.from(m[1], 'hex');
   return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** The polite note about an attachment we did not keep (locales/<l>/attachments.yaml), in the mail's language. */
+function fileRefusedNotice(
+  reason: Extract<AcceptedFile, { ok: false }>['reason'],
+  filename: string | null,
+  inbound: InboundMessageInput,
+  maxBytes: number,
+): ChannelNotice {
+  const words = loadCatalog('attachments');
+  const locale = inbound.locale ?? detectLocale(inbound.text ?? '') ?? 'zh-Hans';
+  const name = filename ?? words.t(locale, 'unnamed');
+  const mb = String(Number((maxBytes / 1048576).toPrecision(2)));
+  return { text: words.t(locale, reason === 'too_big' ? 'notice.tooBig' : 'notice.type', { name, mb }), quickReplies: [] };
 }

@@ -30,6 +30,8 @@ export interface ParsedEmail {
   /** `reply` without a recognisable signature. */
   text: string;
   attachments: Attachment[];
+  /** Each attachment's decoded bytes, by the same index. */
+  contents: Uint8Array[];
   automated: AutomatedMail;
   date: Date | null;
   /** `Authentication-Results` header values, topmost (added last, by the nearest server) first. */
@@ -78,6 +80,7 @@ export async function parseEmail(raw: Buffer, options: ParseOptions = {}): Promi
     reply: stripped.reply,
     text: stripped.text,
     attachments: mail.attachments.map(toAttachment),
+    contents: mail.attachments.map((a) => new Uint8Array(a.content)),
     automated: detectAutomated({
       headers: (name) => headerValues(mail, name),
       contentType: contentTypeOf(mail),

@@ -10,6 +10,16 @@ import { type ChannelNotice, Locale, type OutboundMessage, type QuickReply, SHAR
 import { type ParsedUpdate, parseUpdate } from './parse-update.js';
 import { type InlineKeyboard, inlineKeyboard, splitText, TELEGRAM_MAX_TEXT } from './render.js';
 import { ALLOWED_UPDATES } from './update.js';
+import { FileTooLarge } from '../../src/core/sniff.js';
+import { loadCatalog } from '../../src/i18n/catalog.js';
+
+/** What the consumer is told about a photo or document we do not take (locales/<l>/attachments.yaml). */
+function fileRefusedNotice(reason: 'too_big' | 'type', filename: string | null, locale: Locale, maxBytes: number | undefined): ChannelNotice {
+  const words = loadCatalog('attachments');
+  const name = filename ?? words.t(locale, 'unnamed');
+  const mb = maxBytes === undefined ? '' : String(Number((maxBytes / 1048576).toPrecision(2)));
+  return { text: words.t(locale, reason === 'too_big' ? 'notice.tooBig' : 'notice.type', { name, mb }), quickReplies: [] };
+}
 
 export { MENU_COMMAND_DATA, type ParsedUpdate, type TelegramNotice } from './parse-update.js';
 
@@ -45,6 +55,8 @@ export interface TelegramAdapterOptions {
   apiRoot?: string;
   messages?: TelegramMessages;
   log?: AdapterLog;
+  /** ATTACHMENT_MAX_BYTES: larger photos and documents are refused (and never downloaded). */
+  maxFileBytes?: number;
   /** Long polling (development): each update goes here, in order. Without it start() does nothing. */
   polling?: { onUpdate(update: unknown): Promise<void>; timeoutSeconds?: number };
 }
@@ -54,6 +66,8 @@ export interface TelegramAdapter extends ChannelAdapter {
   /** Constant-time check of the webhook's secret header. */
   verifyWebhookSecret(header: string | undefined | null): boolean;
   parseUpdate(raw: unknown): ParsedUpdate;
+  /** Downloads a file by its file_id (getFile, then the file URL); errors never name the token. */
+  fetchFile(fileId: string): Promise<Uint8Array>;
   /** Stops the spinner on a pressed inline button. */
   answerCallbackQuery(id: string): Promise<void>;
   /**
@@ -118,6 +132,34 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   const secretDigest = options.webhookSecret ? digest(options.webhookSecret) : null;
   let poll: { controller: AbortController; done: Promise<void> } | null = null;
 
+  const fileRoot = `${(options.apiRoot ?? 'https://api.telegram.org').replace(/\/$/, '')}/file/bot`;
+
+  async function fetchFile(fileId: string): Promise<Uint8Array> {
+    let path: string | undefined;
+    try {
+      path = (await api.getFile(fileId)).file_path;
+    } catch (err) {
+      // grammY's errors name the method, not the URL; redacted all the same.
+      throw new Error(redactSecrets(`telegram getFile failed: ${err instanceof Error ? err.message : String(err)}`));
+    }
+    if (!path) throw new Error('telegram getFile returned no file_path (file too big for the Bot API?)');
+    // The download URL carries the token: it never appears in an error or a log line.
+    const res = await fetch(`${fileRoot}${options.token}/${path.split('/').map(encodeURIComponent).join('/')}`).catch((err: unknown) => {
+      throw new Error(`telegram file download failed: ${err instanceof Error ? err.name : 'network error'}`);
+    });
+    if (!res.ok) throw new Error(`telegram file download failed: HTTP ${res.status}`);
+    const limit = options.maxFileBytes;
+    const declared = Number(res.headers.get('content-length') ?? '0');
+    if (limit !== undefined && declared > limit) {
+      // Not awaited: the rest of the body is dropped, not read.
+      res.body?.cancel().catch(() => {});
+      throw new FileTooLarge(limit);
+    }
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (limit !== undefined && bytes.length > limit) throw new FileTooLarge(limit);
+    return bytes;
+  }
+
   async function send(message: OutboundMessage): Promise<SendResult> {
     const chatId = message.recipient.externalId;
     const parts = splitText(message.text, TELEGRAM_MAX_TEXT);
@@ -177,7 +219,13 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     capabilities: { buttons: true, maxTextLength: TELEGRAM_MAX_TEXT, formatting: 'plain', contactRequest: true, proofRemedy: 'share_contact' },
     send,
     parseUpdate: (raw) =>
-      parseUpdate(raw, { menuCommand: messages.menu_command, notice: (notice, locale) => noticeMessage(messages, notice, locale) }),
+      parseUpdate(raw, {
+        menuCommand: messages.menu_command,
+        notice: (notice, locale) => noticeMessage(messages, notice, locale),
+        ...(options.maxFileBytes !== undefined ? { maxFileBytes: options.maxFileBytes } : {}),
+        fileRefused: (reason, filename, locale) => fileRefusedNotice(reason, filename, locale, options.maxFileBytes),
+      }),
+    fetchFile,
     verifyWebhookSecret(header) {
       if (!secretDigest || !header) return false;
       return timingSafeEqual(digest(header), secretDigest);

@@ -8,6 +8,8 @@ export interface TelegramChannelOptions extends Omit<TelegramIntakeDeps, 'telegr
   /** Updates arrive on the webhook route, or from start() when polling. */
   mode: 'webhook' | 'polling';
   log: ChannelLog;
+  /** ATTACHMENT_MAX_BYTES: larger photos and documents are refused before any download. */
+  maxFileBytes?: number;
 }
 
 /** The Telegram channel: the Bot API adapter sends; updates come in on the webhook or by long polling. */
@@ -16,6 +18,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): ChannelM
     token: options.token,
     webhookSecret: options.webhookSecret,
     log: options.log,
+    ...(options.maxFileBytes !== undefined ? { maxFileBytes: options.maxFileBytes } : {}),
     ...(options.mode === 'polling'
       ? { polling: { onUpdate: async (update: unknown) => void (await intake.handle(update)) } }
       : {}),
@@ -26,6 +29,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): ChannelM
   return {
     name: 'telegram',
     adapter,
+    fetchFile: (ref) => adapter.fetchFile(ref),
     routes: options.mode === 'webhook' ? [{ path: '/api/telegram', app: telegramRoutes({ telegram: adapter, intake }) }] : [],
     start: async () => adapter.start?.(),
     async stop() {

@@ -92,7 +92,14 @@ export interface ParseWords {
   menuCommand: Record<Locale, string>;
   /** A private-chat notice as the message the conversation gets. */
   notice(notice: 'share_phone' | 'phone_received', locale: Locale): ChannelNotice;
+  /** Photos and documents larger than this are refused up front (Telegram tells the size); default: no limit. */
+  maxFileBytes?: number;
+  /** What the consumer is told about a photo or document that is not taken (too big, not a photo/PDF). */
+  fileRefused?(reason: 'too_big' | 'type', filename: string | null, locale: Locale): ChannelNotice;
 }
+
+/** Document types worth downloading: photos (HEIC is converted) and PDFs. The bytes decide in the end. */
+const FETCHED_TYPES = new Set(['image/jpeg', 'image/png', 'image/heic', 'image/heif', 'application/pdf']);
 
 /**
  * Turns a Telegram update (webhook body or getUpdates item) into the core's InboundMessage, or
@@ -154,12 +161,30 @@ function fromMessage(
   if (from.is_bot) return ignore('from_bot');
 
   const attachments: Attachment[] = [];
-  const file = (kind: Attachment['kind'], f: { file_id: string; file_name?: string | undefined; mime_type?: string | undefined; file_size?: number | undefined }) =>
-    attachments.push({ kind, filename: f.file_name ?? null, contentType: f.mime_type ?? null, size: f.file_size ?? null, ref: f.file_id, inline: false });
+  const refusals: ChannelNotice[] = [];
+  type TelegramFile = { file_id: string; file_name?: string | undefined; mime_type?: string | undefined; file_size?: number | undefined };
+  const file = (kind: Attachment['kind'], f: TelegramFile, evidence = false) => {
+    const entry: Attachment = { kind, filename: f.file_name ?? null, contentType: f.mime_type ?? null, size: f.file_size ?? null, ref: f.file_id, inline: false };
+    if (evidence && !edited) {
+      // Photos and documents are kept like web chat uploads, fetched by the processing step (never
+      // before the webhook's answer); what cannot be kept is refused now, in the consumer's language.
+      const refused =
+        words.maxFileBytes !== undefined && f.file_size !== undefined && f.file_size > words.maxFileBytes
+          ? 'too_big'
+          : f.mime_type !== undefined && !FETCHED_TYPES.has(f.mime_type.toLowerCase())
+            ? 'type'
+            : null;
+      if (refused) {
+        entry.refused = refused;
+        if (words.fileRefused) refusals.push(words.fileRefused(refused, entry.filename, locale ?? 'zh-Hans'));
+      } else entry.fetch = true;
+    }
+    attachments.push(entry);
+  };
   // Telegram sends every size of a photo; the last one is the largest.
   const photo = message.photo?.at(-1);
-  if (photo) file('image', { ...photo, mime_type: 'image/jpeg' });
-  if (message.document) file('document', message.document);
+  if (photo) file('image', { ...photo, mime_type: 'image/jpeg' }, true);
+  if (message.document) file('document', message.document, true);
   if (message.voice) file('audio', message.voice);
   if (message.audio) file('audio', message.audio);
   if (message.video) file('video', message.video);
@@ -206,7 +231,7 @@ function fromMessage(
     channelMessageRef: ref,
     editOf: edited ? ref : null,
     receivedAt: telegramTime(message.edit_date ?? message.date),
-    notices: notice ? [words.notice(notice, locale ?? 'zh-Hans')] : [],
+    notices: [...(notice ? [words.notice(notice, locale ?? 'zh-Hans')] : []), ...refusals],
     identity: telegramIdentity(verifiedPhone !== null),
   });
   return { ...effects, kind: 'message', inbound, verifiedPhone, chatId: chat.id, locale: locale ?? 'zh-Hans', notice };

@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
+import type { AcceptFile, AcceptedFile } from '../../src/core/sniff.js';
 import { sniffUpload } from './attachments.js';
 import {
   ClientMessageId,
@@ -42,6 +43,8 @@ export interface WebchatDeps {
   allowedOrigins?: string[];
   /** Largest upload accepted (default 10 MB). */
   maxAttachmentBytes?: number;
+  /** Judges an upload by its bytes and converts HEIC photos to JPEG; without it HEIC is refused. */
+  acceptFile?: AcceptFile;
   /** The page's and widget's labels per locale (locales/<l>/webchat.yaml). */
   labels?: Record<Locale, Record<string, string>>;
 }
@@ -73,6 +76,7 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
   const streams = new StreamsByIdentity(deps.live);
   const maxBytes = deps.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES;
   const allowed = deps.allowedOrigins ?? [];
+  const accept: AcceptFile = deps.acceptFile ?? (async (bytes) => sniffOnly(bytes, maxBytes));
 
   // The widget runs on other sites' pages: they may call this API when listed. Sessions use a
   // Bearer token (no cookies), so a cross-origin call carries no ambient authority.
@@ -179,21 +183,26 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
       const bytes = new Uint8Array(await c.req.arrayBuffer());
       if (bytes.length === 0) throw new AppError('bad_request', 'The file is empty');
       if (bytes.length > maxBytes) throw tooLarge(maxBytes);
-      const sniffed = sniffUpload(bytes);
-      if (sniffed.kind === 'heic') {
-        throw new AppError('unsupported_media_type', 'HEIC photos cannot be sent yet; send a JPEG or PNG', { reason: 'heic' });
+      const accepted = await accept(bytes);
+      if (!accepted.ok && accepted.reason === 'too_big') throw tooLarge(maxBytes);
+      if (!accepted.ok && accepted.reason === 'heic') {
+        throw new AppError('unsupported_media_type', 'This HEIC photo could not be read; send a JPEG or PNG', { reason: 'heic' });
       }
-      if (sniffed.kind === 'unknown') {
-        throw new AppError('unsupported_media_type', 'Only JPEG or PNG photos and PDF files can be sent', { reason: 'type' });
+      if (!accepted.ok) {
+        throw new AppError('unsupported_media_type', 'Only JPEG, PNG or HEIC photos and PDF files can be sent', { reason: 'type' });
       }
-      const filename = fileName(c.req.header('x-file-name'));
+      const sniffed = accepted;
+      const given = fileName(c.req.header('x-file-name'));
+      // A converted iPhone photo is a JPEG now, and is named like one.
+      const filename = given && accepted.converted ? `${given.replace(/\.(heic|heif)$/i, '')}.jpg` : given;
+      const upload = accepted.bytes;
       const stored = await deps.store.saveAttachment({
         channelIdentityId: session.channelIdentityId,
         uploadKey: clientMessageId.data,
         contentType: sniffed.contentType,
         filename,
-        size: bytes.length,
-        bytes,
+        size: upload.length,
+        bytes: upload,
         now: deps.clock.now(),
       });
       const inbound = toInbound(session, { clientMessageId: clientMessageId.data, text: filename ?? '' }, null, session.locale);
@@ -201,10 +210,10 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
         ...inbound,
         text: '',
         attachments: [
-          { kind: sniffed.kind, filename, contentType: sniffed.contentType, size: bytes.length, ref: stored.id, inline: false },
+          { kind: sniffed.kind, filename, contentType: sniffed.contentType, size: upload.length, ref: stored.id, inline: false },
         ],
       });
-      c.get('log')?.info({ size: bytes.length, contentType: sniffed.contentType }, 'webchat.attachment_stored');
+      c.get('log')?.info({ size: upload.length, contentType: sniffed.contentType, converted: accepted.converted }, 'webchat.attachment_stored');
       return c.json({ messageId: result.messageId, duplicate: result.duplicate, attachmentId: stored.id }, 202);
     },
   );
@@ -239,8 +248,12 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
     const session = await authenticate(c);
     const after = parseCursor(c.req.query('after'));
     const page = await deps.store.history(session.channelIdentityId, after, HISTORY_LIMIT);
-    const locale = page.locale ?? session.locale;
-    return c.json({ messages: page.messages.map(publicMessage), cursor: String(page.cursor), locale });
+    return c.json({
+      messages: page.messages.map(publicMessage),
+      cursor: String(page.cursor),
+      locale: page.locale ?? session.locale,
+      agentSeenAt: page.agentSeenAt?.toISOString() ?? null,
+    });
   });
 
   app.get('/events', async (c) => {
@@ -250,6 +263,7 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
       const waker = new StreamWaker();
       let pending = true; // send the backlog first
       let sentLocale: Locale | null = null;
+      let sentSeen: string | null = null;
       // While a reply is still being delivered the cursor stays before it, so pages can repeat
       // messages this stream already wrote: remember them until the cursor has passed them.
       const written = new Map<string, number>();
@@ -282,6 +296,12 @@ export function webchatRoutes(deps: WebchatDeps): Hono<WebchatEnv> {
             if (locale && locale !== sentLocale) {
               sentLocale = locale;
               await stream.writeSSE({ event: 'locale', data: JSON.stringify({ locale }) });
+            }
+            // An agent opened the case: the customer's messages up to then are "seen by a support agent".
+            const seenAt = page.agentSeenAt?.toISOString() ?? null;
+            if (seenAt && seenAt !== sentSeen) {
+              sentSeen = seenAt;
+              await stream.writeSSE({ event: 'seen', data: JSON.stringify({ agentSeenAt: seenAt }) });
             }
             continue;
           }
@@ -406,4 +426,13 @@ function fileName(raw: string | undefined): string | null {
   } catch {
     return null;
   }
+}
+
+/** Without a converter: JPEG, PNG and PDF by their first bytes; HEIC and everything else refused. */
+function sniffOnly(bytes: Uint8Array, maxBytes: number): AcceptedFile {
+  if (bytes.length > maxBytes) return { ok: false, reason: 'too_big' };
+  const sniffed = sniffUpload(bytes);
+  if (sniffed.kind === 'heic') return { ok: false, reason: 'heic' };
+  if (sniffed.kind === 'unknown') return { ok: false, reason: 'type' };
+  return { ok: true, ...sniffed, bytes, converted: false };
 }

@@ -118,7 +118,7 @@ export function complaintOpen(deps: ComplaintDeps): ActionDef<ComplaintOpenInput
           category: input.category,
           wantedOutcome: input.wantedOutcome,
           merchantName,
-          order: order ? orderItem(order) : null,
+          order: order ? orderItem(order, ctx.locale) : null,
           attachmentCount: input.attachments.length,
           humanPromise: HUMAN_PROMISE,
           firstResponseBy: firstResponseBy.toISOString(),

@@ -37,6 +37,7 @@ export function dealTermsOf(deal: typeof deals.$inferSelect): Omit<DealTerms, 'm
     originalPriceCents: deal.originalPriceCents,
     refundAnytime: deal.refundAnytime,
     refundOnExpiry: deal.refundOnExpiry,
+    ...(Object.keys(deal.translations).length > 0 ? { translations: deal.translations } : {}),
   };
 }
 

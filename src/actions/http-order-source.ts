@@ -138,6 +138,7 @@ export function createHttpOrderSource(client: OrderApiClient): OrderSource {
         originalPriceCents: d.originalPriceCents,
         refundAnytime: d.refundAnytime,
         refundOnExpiry: d.refundOnExpiry,
+        translations: d.translations ?? {},
       };
       await db
         .insert(deals)

@@ -30,7 +30,7 @@ export function ordersRecent(source: OrderSource): ActionDef<OrdersRecentInput, 
     async run(ctx, input) {
       const rows = await source.recentOrders(ctx.tx, ctx.customerId, input.limit);
       if (rows.length === 0) return { outcome: 'none', data: { orders: [], count: 0 } };
-      return { outcome: 'found', data: { orders: rows.map(orderDetail), count: rows.length } };
+      return { outcome: 'found', data: { orders: rows.map((o) => orderDetail(o, ctx.locale)), count: rows.length } };
     },
   };
 }
@@ -48,7 +48,7 @@ export function ordersFind(source: OrderSource): ActionDef<OrdersFindInput, 'fou
     async run(ctx, input) {
       const order = await source.findByNumberOrCode(ctx.tx, ctx.customerId, input.query);
       if (!order) return { outcome: 'not_found', data: { query: input.query } };
-      return { outcome: 'found', data: { order: orderDetail(order), deal: dealData(order.deal) } };
+      return { outcome: 'found', data: { order: orderDetail(order, ctx.locale), deal: dealData(order.deal, ctx.locale) } };
     },
   };
 }
@@ -69,11 +69,11 @@ export function dealTerms(source: OrderSource): ActionDef<DealTermsInput, 'found
       if (input.order !== undefined) {
         const order = await resolveOrder(source, ctx.tx, ctx.customerId, input.order);
         if (!order) return { outcome: 'not_found', data: {} };
-        return { outcome: 'found', data: { deal: dealData(order.deal), order: orderItem(order) } };
+        return { outcome: 'found', data: { deal: dealData(order.deal, ctx.locale), order: orderItem(order, ctx.locale) } };
       }
       const deal = input.dealId === undefined ? null : await source.dealTerms(ctx.tx, input.dealId);
       if (!deal) return { outcome: 'not_found', data: {} };
-      return { outcome: 'found', data: { deal: dealData(deal) } };
+      return { outcome: 'found', data: { deal: dealData(deal, ctx.locale) } };
     },
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Locale } from '../core/message.js';
 import type { DbOrTx } from '../db/client.js';
 
 /** Coupon states, the same closed set as the database enum. */
@@ -37,6 +38,10 @@ export const DealTerms = z.object({
   refundAnytime: z.boolean(),
   refundOnExpiry: z.boolean(),
   merchant: MerchantView,
+  /** The platform's wording in other languages, where it has one (see DealTranslation). */
+  translations: z
+    .partialRecord(Locale, z.object({ title: z.string().min(1).optional(), usageNotes: z.string().min(1).optional(), included: z.array(z.string().min(1)).optional() }))
+    .optional(),
 });
 export type DealTerms = z.infer<typeof DealTerms>;
 

@@ -143,7 +143,7 @@ export function refundCheck(deps: RefundDeps): ActionDef<RefundCheckInput, Refun
       return {
         outcome,
         data: {
-          order: orderItem(order),
+          order: orderItem(order, ctx.locale),
           coupons: evaluated.map((e) => couponDecisionData(e, order.unitPriceCents)),
           eligibleCouponIds: eligible.map((e) => e.coupon.id),
           eligibleCount: eligible.length,
@@ -224,7 +224,7 @@ async function submit(deps: RefundDeps, ctx: ActionContext, input: RefundSubmitI
     const already = reason === 'already_refunded' || reason === 'refund_pending';
     return {
       outcome: already ? ('already_refunded' as const) : ('ineligible' as const),
-      data: { order: orderItem(order), reason, skipped, refundTerms: refundTerms(order.deal), nextStep: nextStepFor(reason) },
+      data: { order: orderItem(order, ctx.locale), reason, skipped, refundTerms: refundTerms(order.deal), nextStep: nextStepFor(reason) },
     };
   }
 
@@ -317,7 +317,7 @@ async function submit(deps: RefundDeps, ctx: ActionContext, input: RefundSubmitI
   return {
     outcome,
     data: {
-      order: orderItem(order),
+      order: orderItem(order, ctx.locale),
       refunded,
       pendingReview,
       skipped,

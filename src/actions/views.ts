@@ -1,5 +1,21 @@
 import { cnDate, money } from './money.js';
+import type { Locale } from '../core/message.js';
 import type { CouponState, CouponView, DealTerms, OrderView } from './ports.js';
+
+/**
+ * The deal in the conversation's language where the platform wrote it in that language (title,
+ * usage notes, included items); every field it lacks stays in the original words.
+ */
+export function localizedDeal<D extends Pick<DealTerms, 'title' | 'included' | 'usageNotes' | 'translations'>>(d: D, locale: Locale | undefined): D {
+  const t = locale ? d.translations?.[locale] : undefined;
+  if (!t) return d;
+  return {
+    ...d,
+    title: t.title ?? d.title,
+    usageNotes: t.usageNotes ?? d.usageNotes,
+    included: d.included.map((i, n) => ({ ...i, item: t.included?.[n] ?? i.item })),
+  };
+}
 
 /** How many coupons of an order are in each state; flows word it per locale. */
 export type CouponSummary = Record<CouponState, number> & { total: number };
@@ -24,14 +40,15 @@ export function couponData(c: CouponView) {
 }
 
 /** An order as a list item (quick replies) and as a heading for refund and complaint answers. */
-export function orderItem(o: OrderView) {
+export function orderItem(o: OrderView, locale?: Locale) {
+  const deal = localizedDeal(o.deal, locale);
   return {
     id: o.id,
     orderNumber: o.orderNumber,
-    title: o.deal.title,
+    title: deal.title,
     merchantName: o.deal.merchant.name,
-    /** A language-neutral label for a quick reply: title, order number and purchase date. */
-    label: `${o.deal.title} · ${o.orderNumber} · ${cnDate(o.createdAt)}`,
+    /** A label for a quick reply: title (in the conversation's language where the deal has it), order number and purchase date. */
+    label: `${deal.title} · ${o.orderNumber} · ${cnDate(o.createdAt)}`,
     orderedOn: cnDate(o.createdAt),
     quantity: o.quantity,
     total: money(o.totalCents),
@@ -42,8 +59,8 @@ export function orderItem(o: OrderView) {
 }
 
 /** An order with each coupon. */
-export function orderDetail(o: OrderView) {
-  return { ...orderItem(o), dealId: o.deal.id, coupons: o.coupons.map(couponData) };
+export function orderDetail(o: OrderView, locale?: Locale) {
+  return { ...orderItem(o, locale), dealId: o.deal.id, coupons: o.coupons.map(couponData) };
 }
 
 /** Which refund terms a deal has, as one closed value. */
@@ -57,7 +74,8 @@ export function refundTerms(d: Pick<DealTerms, 'refundAnytime' | 'refundOnExpiry
 }
 
 /** A deal's terms word for word from the deal record, plus the merchant a consumer must find. */
-export function dealData(d: DealTerms) {
+export function dealData(original: DealTerms, locale?: Locale) {
+  const d = localizedDeal(original, locale);
   return {
     id: d.id,
     title: d.title,

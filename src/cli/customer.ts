@@ -1,14 +1,16 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
+import { configuredAttachmentStore } from '../attachments/index.js';
+import { type Config, loadConfig } from '../config.js';
 import { migrateDatabase, openDatabase } from '../db/client.js';
 import { eraseCustomer, exportCustomer } from '../privacy/customer-data.js';
 import type { RegisterCommands } from './index.js';
 
-async function withDatabase<T>(work: (db: Awaited<ReturnType<typeof openDatabase>>['db']) => Promise<T>): Promise<T> {
-  const database = await openDatabase(loadConfig().database);
+async function withDatabase<T>(work: (db: Awaited<ReturnType<typeof openDatabase>>['db'], config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const database = await openDatabase(config.database);
   try {
     await migrateDatabase(database);
-    return await work(database.db);
+    return await work(database.db, config);
   } finally {
     await database.close();
   }
@@ -31,7 +33,7 @@ export const registerCustomerCommands: RegisterCommands = (program: Command) => 
     .option('--by <who>', 'who asked for it, for the audit log', 'cli')
     .description('anonymise the person: personal data removed, order and money records kept with their fields blanked (audited)')
     .action(async (ref: string, opts: { by: string }) => {
-      const counts = await withDatabase((db) => eraseCustomer(db, ref, opts.by, new Date()));
+      const counts = await withDatabase((db, config) => eraseCustomer(db, ref, opts.by, new Date(), configuredAttachmentStore(config, db)));
       process.stdout.write(`${JSON.stringify({ erased: true, ...counts })}\n`);
     });
 };

@@ -25,7 +25,9 @@ import {
   transferCase,
   unwrap,
 } from './cases.js';
+import type { AttachmentStore } from '../attachments/store.js';
 import { readAttachment } from './attachments.js';
+import { markSeenByAgent } from './seen.js';
 import { consoleMetrics, MetricsQuery } from './metrics.js';
 import { caseDetail, notificationsFor, queue, QueueView, searchCases, staff } from './queries.js';
 import type { HandoffMessages } from './wording.js';
@@ -52,6 +54,8 @@ export interface ConsoleDeps {
   trustProxy?: string | null;
   /** Time zone of the dates the console shows (CONSOLE_TIME_ZONE). */
   timeZone: string;
+  /** Where consumers' files are kept (PostgreSQL or S3). */
+  files: AttachmentStore;
 }
 
 const Text = z.string().trim().min(1).max(8000);
@@ -122,13 +126,14 @@ export function consoleApiRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const id = z.uuid().safeParse(c.req.param('id'));
     const detail = id.success ? await caseDetail(deps.db, id.data, now()) : null;
     if (!detail) throw new AppError('not_found', 'No such conversation');
+    await markSeenByAgent(deps, detail.case.id, now());
     return c.json(detail);
   });
 
   // Files consumers sent: staff only (consumers read their own through the web chat API).
   app.get('/console/attachments/:id', staffOnly, async (c) => {
     const id = z.uuid().safeParse(c.req.param('id'));
-    const file = id.success ? await readAttachment(deps.db, id.data) : null;
+    const file = id.success ? await readAttachment(deps.files, id.data) : null;
     if (!file) throw new AppError('not_found', 'No such file');
     return new Response(Buffer.from(file.bytes), {
       headers: { 'content-type': file.contentType, 'x-content-type-options': 'nosniff', 'cache-control': 'private, max-age=3600' },

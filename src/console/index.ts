@@ -1,3 +1,4 @@
+import type { AttachmentStore } from '../attachments/store.js';
 import type { Hono } from 'hono';
 import type { RefundGateway } from '../actions/ports.js';
 import type { Config } from '../config.js';
@@ -33,6 +34,8 @@ export function createConsole(deps: {
   kickOutbox(): void;
   /** Timer kinds of the after-sales loop, fired by the same durable timer worker. */
   timerHandlers?: Record<string, TimerHandler>;
+  /** Where consumers' files are kept. */
+  files: AttachmentStore;
 }): ConsoleModule {
   const { config } = deps;
   const wording = loadHandoffMessages();
@@ -49,6 +52,7 @@ export function createConsole(deps: {
     kickOutbox: deps.kickOutbox,
     trustProxy: config.TRUST_PROXY ?? null,
     timeZone: config.CONSOLE_TIME_ZONE,
+    files: deps.files,
   };
   const pages = consolePages(consoleDeps);
   const timers = new TimerWorker({

@@ -20,7 +20,8 @@ import type { ConsoleDeps } from './api-routes.js';
 import { periodOf } from './api-routes.js';
 import { safeNextPath } from './safe-next.js';
 import { AfterSalesPanel, caseAfterSales } from './case-aftersales.js';
-import { attachmentLinks } from './attachments.js';
+import { attachmentLinks, refusedAttachments } from './attachments.js';
+import { markSeenByAgent } from './seen.js';
 
 const CSS = readFileSync(join(import.meta.dirname, 'assets/console.css'), 'utf8');
 const JS = readFileSync(join(import.meta.dirname, 'assets/console.js'), 'utf8');
@@ -280,6 +281,11 @@ function Transcript(props: { detail: CaseDetail; d: DeskText }) {
                 <a href={`/api/console/attachments/${a.id}`} target="_blank" rel="noopener">
                   {a.image ? <img src={`/api/console/attachments/${a.id}`} alt={a.name ?? d.t('attachment.photo')} style="max-width:240px;max-height:240px;display:block" /> : `📎 ${a.name ?? d.t('attachment.file')}`}
                 </a>
+              </div>
+            ))}
+            {refusedAttachments(m.attachments).map((a) => (
+              <div class="attachment refused">
+                ⚠ {d.t(`attachment.refused.${a.reason}`, { name: a.name ?? d.t('attachment.file'), size: a.size === null ? '?' : `${(a.size / 1048576).toFixed(1)} MB` })}
               </div>
             ))}
             {m.quickReplies && m.quickReplies.length > 0 && (
@@ -1066,6 +1072,8 @@ export function consolePages(deps: ConsoleDeps): { console: Hono; admin: Hono } 
     const wanted = z.uuid().safeParse(c.req.query('c'));
     const selected = wanted.success ? wanted.data : rows[0]?.id;
     const detail = selected ? await caseDetail(deps.db, selected, deps.clock.now()) : null;
+    // The case is on the agent's screen: the customer's messages so far are seen.
+    if (detail) await markSeenByAgent(deps, detail.case.id, deps.clock.now());
     const afterSales = detail ? await caseAfterSales(deps.db, detail.case.id) : null;
     const active = agentsList.filter((a) => a.active && a.role !== 'admin').map(({ id, name, role }) => ({ id, name, role }));
     const cannedReplies = detail ? await macrosForCase(deps.db, actor, detail) : [];

@@ -20,6 +20,13 @@ export const Attachment = z.object({
   /** Channel-specific handle to fetch it (Telegram file_id, email content-id, storage key). */
   ref: z.string().nullable(),
   inline: z.boolean().default(false),
+  /**
+   * Not kept, and why: over ATTACHMENT_MAX_BYTES, not a photo/PDF by its content, an undecodable
+   * HEIC photo, or the channel would not hand it over. Agents see the note; the consumer was told.
+   */
+  refused: z.enum(['too_big', 'type', 'heic', 'unavailable']).nullable().optional(),
+  /** The processing step fetches the bytes from the channel (`ref` is the channel's handle, e.g. a Telegram file_id). */
+  fetch: z.boolean().optional(),
 });
 export type Attachment = z.infer<typeof Attachment>;
 

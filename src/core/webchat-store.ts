@@ -84,12 +84,12 @@ export interface WebchatStore {
    * A page of this identity's history after `after`, and the cursor to continue from. Outgoing
    * messages become visible only once delivered, which can be after later messages were shown; so
    * the cursor never passes a reply still pending delivery (the next page may repeat messages after
-   * it: clients dedupe by id). With it, the language of the identity's latest conversation (as
-   * `conversationLocale`), read in the same statement.
+   * it: clients dedupe by id). With it, the language of the identity's latest conversation and
+   * when an agent last saw it (as `conversationStatus`), read in the same statement.
    */
   history(
     channelIdentityId: string,
     after: number,
     limit: number,
-  ): Promise<{ messages: WebchatHistoryMessage[]; cursor: number; locale: Locale | null }>;
+  ): Promise<{ messages: WebchatHistoryMessage[]; cursor: number; locale: Locale | null; agentSeenAt: Date | null }>;
 }

@@ -33,6 +33,13 @@ export const DemoDeal = z.strictObject({
   refundAnytime: z.boolean(),
   refundOnExpiry: z.boolean(),
   validity: z.enum(['current', 'expiring', 'expired']),
+  /** The platform's wording in other languages: title, notes, included item names in order. */
+  translations: z
+    .partialRecord(
+      z.enum(['zh-Hans', 'zh-Hant', 'en']),
+      z.strictObject({ title: z.string().min(1).optional(), notes: z.string().min(1).optional(), included: z.array(z.string().min(1)).optional() }),
+    )
+    .optional(),
 });
 export type DemoDeal = z.infer<typeof DemoDeal>;
 

@@ -135,6 +135,14 @@ export interface DealItem {
   quantity: number;
 }
 
+/** A deal's wording in one more language; `included` names the items in the deal's order. */
+export interface DealTranslation {
+  title?: string;
+  usageNotes?: string;
+  included?: string[];
+}
+export type DealTranslations = Partial<Record<'zh-Hans' | 'zh-Hant' | 'en', DealTranslation>>;
+
 export const deals = pgTable(
   'deals',
   {
@@ -159,6 +167,11 @@ export const deals = pgTable(
     refundAnytime: boolean('refund_anytime').notNull().default(false),
     /** Unused coupons refunded automatically when they expire. */
     refundOnExpiry: boolean('refund_on_expiry').notNull().default(false),
+    /**
+     * The platform's own wording of this deal in other languages (title, usage notes, included
+     * items by position); what a locale lacks is told in the original words.
+     */
+    translations: jsonb('translations').$type<DealTranslations>().notNull().default({}),
     createdAt: createdAt(),
   },
   (t) => [
@@ -294,6 +307,11 @@ export const conversations = pgTable(
     parentConversationId: uuid('parent_conversation_id'),
     /** The identity level of the latest customer message: agents see "sender not verified". */
     identityLevel: identityLevel('identity_level').notNull().default('anonymous'),
+    /**
+     * Read-up-to marker: an agent opened the case and saw the customer's messages written up to
+     * this moment (the web chat shows them as "seen by a support agent").
+     */
+    agentSeenAt: ts('agent_seen_at'),
     createdAt: createdAt(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
     lastMessageAt: ts('last_message_at').notNull().defaultNow(),
@@ -768,9 +786,10 @@ export type Notification = typeof notifications.$inferSelect;
 export type StudioVersion = typeof studioVersions.$inferSelect;
 
 /**
- * Files consumers sent (photos, PDFs), kept in the database so they are as durable as the
- * transcript. The message's `attachments` entry points here by `ref`; `uploadKey` makes a
- * re-sent upload (same client id) store once.
+ * Files consumers sent (photos, PDFs), as durable as the transcript. The message's `attachments`
+ * entry points here by `ref`; `uploadKey` makes a re-sent upload (same client id, same channel
+ * message) store once. `storage` says where the bytes are: `postgres` (the `bytes` column) or
+ * `s3` (an object named after the row's id in ATTACHMENT_S3_BUCKET; `bytes` is null).
  */
 export const attachmentBlobs = pgTable(
   'attachment_blobs',
@@ -783,7 +802,8 @@ export const attachmentBlobs = pgTable(
     contentType: text('content_type').notNull(),
     filename: text('filename'),
     size: integer('size').notNull(),
-    bytes: bytea('bytes').notNull(),
+    bytes: bytea('bytes'),
+    storage: text('storage', { enum: ['postgres', 's3'] }).notNull().default('postgres'),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('attachment_blobs_upload_uq').on(t.channelIdentityId, t.uploadKey)],

@@ -308,6 +308,12 @@ function buildDemoRows(source: DemoData, seed: number, now: number): DemoRows {
       originalPriceCents: Math.round(spec.originalPrice * 100),
       refundAnytime: spec.refundAnytime,
       refundOnExpiry: spec.refundOnExpiry,
+      translations: Object.fromEntries(
+        Object.entries(spec.translations ?? {}).map(([locale, t]) => [
+          locale,
+          { ...(t.title ? { title: t.title } : {}), ...(t.notes ? { usageNotes: t.notes } : {}), ...(t.included ? { included: t.included } : {}) },
+        ]),
+      ),
       createdAt: new Date(sec(startOfCnDay(validFrom) - rng.int(1, 10) * DAY - rng.int(0, 12) * HOUR)),
     };
     dealRows.push(row);

@@ -6,7 +6,7 @@ import type { Db } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import { type LiveHub, liveEventSql } from './live-hub.js';
 import { OutboxWorker } from './outbox-worker.js';
-import { Processor } from './processor.js';
+import { Processor, type ProcessorDeps } from './processor.js';
 import { type ReceiveResult, receiveInbound } from './receive.js';
 import type { Responder } from './responder.js';
 import { createThreadMatcher } from './thread-matcher.js';
@@ -34,6 +34,8 @@ export function createPipeline(deps: {
   config: Pick<Config, 'OUTBOX_MAX_ATTEMPTS' | 'OUTBOX_POLL_MS' | 'BOT_MAX_CONCURRENT_TURNS'>;
   /** Operators' metrics: a message a channel accepted, with when it was written. */
   onSent?: (channel: ChannelKind, writtenAt: Date | null) => void;
+  /** Runs before a stored message's turn (fetching the files a channel only referenced). */
+  prepareMessage?: ProcessorDeps['prepareMessage'];
 }): Pipeline {
   const { db, clock, logger, hub, adapters } = deps;
   const outbox = new OutboxWorker({
@@ -59,6 +61,7 @@ export function createPipeline(deps: {
     logger,
     responder: deps.responder,
     maxConcurrentTurns: deps.config.BOT_MAX_CONCURRENT_TURNS,
+    ...(deps.prepareMessage ? { prepareMessage: deps.prepareMessage } : {}),
     onOutbox: () => outbox.kick(),
     // Agents' console views follow conversations live (handoffs happen inside bot turns); the
     // announcement goes with the statement that commits the turn.

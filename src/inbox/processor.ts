@@ -11,6 +11,11 @@ export interface ProcessorDeps {
   clock: Clock;
   logger: Logger;
   responder: Responder;
+  /**
+   * Runs before a message's turn, outside its transaction; returns the message as it is now
+   * (Telegram files are downloaded and stored here, never before the webhook's answer).
+   */
+  prepareMessage?: (message: Message) => Promise<Message>;
   /** Called after replies were committed to the outbox, to deliver them without waiting for a poll. */
   onOutbox?: () => void;
   /** Called after a conversation changed (for live views). */
@@ -201,6 +206,7 @@ export class Processor {
     let direct = false;
     let followUps: (() => Promise<void>)[] = [];
     try {
+      if (this.deps.prepareMessage) message = await this.deps.prepareMessage(message);
       let prepared: unknown;
       if (responder.prepare) {
         const [fresh] = current ? [current] : await db.select().from(conversations).where(eq(conversations.id, conversationId));

@@ -3,11 +3,12 @@ import { z } from 'zod';
 import { Author, Locale } from '../core/message.js';
 import type { WebchatHistoryMessage, WebchatSession, WebchatStore } from '../core/webchat-store.js';
 import { type Db, rowsOf } from '../db/client.js';
-import { attachmentBlobs, channelIdentities, conversations, customers, messages, webchatSessions } from '../db/schema.js';
+import { type AttachmentStore, createAttachmentStore } from '../attachments/store.js';
+import { channelIdentities, conversations, customers, messages, webchatSessions } from '../db/schema.js';
 import { DEMO_SENIOR_CUSTOMER_ID } from '../db/seed.js';
 
 /** The web chat channel's storage port over our tables. */
-export function createWebchatStore(db: Db): WebchatStore {
+export function createWebchatStore(db: Db, files: AttachmentStore = createAttachmentStore(db)): WebchatStore {
   return {
     async demoCustomers(limit) {
       return db
@@ -117,37 +118,12 @@ export function createWebchatStore(db: Db): WebchatStore {
         .where(and(eq(conversations.channelIdentityId, channelIdentityId), ne(conversations.status, 'closed')));
     },
 
-    async saveAttachment({ channelIdentityId, uploadKey, contentType, filename, size, bytes, now }) {
-      const [inserted] = await db
-        .insert(attachmentBlobs)
-        .values({ channelIdentityId, uploadKey, contentType, filename, size, bytes: Buffer.from(bytes), createdAt: now })
-        .onConflictDoNothing()
-        .returning({ id: attachmentBlobs.id });
-      if (inserted) return inserted;
-      const [existing] = await db
-        .select({ id: attachmentBlobs.id })
-        .from(attachmentBlobs)
-        .where(and(eq(attachmentBlobs.channelIdentityId, channelIdentityId), eq(attachmentBlobs.uploadKey, uploadKey)))
-        .limit(1);
-      if (!existing) throw new Error('attachment upsert returned no row');
-      return existing;
+    async saveAttachment({ channelIdentityId, uploadKey, contentType, filename, bytes, now }) {
+      const saved = await files.save({ channelIdentityId, uploadKey, contentType, filename, bytes, now });
+      return { id: saved.id };
     },
 
-    async findAttachment(id) {
-      const [row] = await db
-        .select({
-          id: attachmentBlobs.id,
-          channelIdentityId: attachmentBlobs.channelIdentityId,
-          contentType: attachmentBlobs.contentType,
-          filename: attachmentBlobs.filename,
-          size: attachmentBlobs.size,
-          bytes: attachmentBlobs.bytes,
-        })
-        .from(attachmentBlobs)
-        .where(eq(attachmentBlobs.id, id))
-        .limit(1);
-      return row ?? null;
-    },
+    findAttachment: (id) => files.find(id),
 
     async history(channelIdentityId, after, limit) {
       // One statement (one snapshot): the first reply still pending delivery, the conversation's
@@ -158,10 +134,13 @@ export function createWebchatStore(db: Db): WebchatStore {
           select
             (select min(m.seq) from ${messages} m where m.conversation_id in (select id from mine) and m.seq > ${after}
                and m.direction = 'out' and m.delivery_status = 'pending') as undelivered,
-            (select c.locale from ${conversations} c where c.channel_identity_id = ${channelIdentityId}
-               order by c.last_message_at desc limit 1) as locale
+            latest.locale, latest.agent_seen_at
+          from (select 1) one left join lateral (
+            select c.locale, c.agent_seen_at from ${conversations} c where c.channel_identity_id = ${channelIdentityId}
+            order by c.last_message_at desc limit 1
+          ) latest on true
         )
-        select meta.undelivered, meta.locale, r.id, r.seq, r.author, r.text, r.quick_replies, r.attachments, r.created_at
+        select meta.undelivered, meta.locale, meta.agent_seen_at, r.id, r.seq, r.author, r.text, r.quick_replies, r.attachments, r.created_at
         from meta left join lateral (
           select m.id, m.seq, m.author, m.text, m.quick_replies, m.attachments, m.created_at from ${messages} m
           where m.conversation_id in (select id from mine) and m.seq > ${after} and m.direction <> 'internal'
@@ -185,6 +164,7 @@ export function createWebchatStore(db: Db): WebchatStore {
         messages: page,
         cursor: undelivered === null ? end : Math.max(after, Math.min(end, undelivered - 1)),
         locale: first?.locale ?? null,
+        agentSeenAt: first?.agent_seen_at ?? null,
       };
     },
   };
@@ -196,6 +176,7 @@ const jsonOf = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
 const HistoryRow = z.object({
   undelivered: z.coerce.number().nullable(),
   locale: Locale.nullable(),
+  agent_seen_at: z.coerce.date().nullable(),
   id: z.string().nullable(),
   seq: z.coerce.number().nullable(),
   author: Author.nullable(),

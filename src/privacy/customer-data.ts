@@ -1,3 +1,4 @@
+import { type AttachmentStore, createAttachmentStore } from '../attachments/store.js';
 import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { AppError } from '../core/errors.js';
@@ -87,12 +88,19 @@ const ERASED = '[erased]';
 /**
  * Erases one person's personal data on their request: the customer record's fields are blanked,
  * their channel identities no longer name them, message texts, subjects and originals, handoff
- * packets and summaries, complaint descriptions and attachments are replaced, web chat sessions
+ * packets and summaries, complaint descriptions and attachments are replaced, the files they sent
+ * deleted (from the S3 bucket too, when files are kept there), web chat sessions
  * ended. Orders, coupons, refunds and complaints stay (the platform must keep money and
  * complaint records), pointing at the blanked customer. Audited (`customer.erased`), in one
  * transaction. Returns the counts.
  */
-export async function eraseCustomer(db: Db, ref: string, actor: string, now: Date): Promise<Record<string, number>> {
+export async function eraseCustomer(
+  db: Db,
+  ref: string,
+  actor: string,
+  now: Date,
+  files: AttachmentStore = createAttachmentStore(db),
+): Promise<Record<string, number>> {
   return db.transaction(async (tx) => {
     const { id } = await findCustomer(tx, ref);
     await tx
@@ -107,6 +115,8 @@ export async function eraseCustomer(db: Db, ref: string, actor: string, now: Dat
       .returning({ id: channelIdentities.id });
     const identityIds = identities.map((i) => i.id);
     if (identityIds.length) await tx.delete(webchatSessions).where(inArray(webchatSessions.channelIdentityId, identityIds));
+    // The files they sent (photos, PDFs) go too, wherever they are kept (an S3 bucket included).
+    const fileCount = await files.deleteOf(tx, identityIds);
     const convIds = (await tx.select({ id: conversations.id }).from(conversations).where(eq(conversations.customerId, id))).map((c) => c.id);
     let messageCount = 0;
     if (convIds.length) {
@@ -124,7 +134,7 @@ export async function eraseCustomer(db: Db, ref: string, actor: string, now: Dat
       .set({ description: ERASED, attachments: [], occurredAt: null })
       .where(eq(complaints.customerId, id))
       .returning({ id: complaints.id });
-    const counts = { identities: identityIds.length, conversations: convIds.length, messages: messageCount, complaints: complaintRows.length };
+    const counts = { identities: identityIds.length, conversations: convIds.length, messages: messageCount, complaints: complaintRows.length, files: fileCount };
     await tx.insert(auditLog).values({
       actorType: 'operator',
       actorId: actor,

@@ -124,7 +124,8 @@ describe('Telegram updates → InboundMessage (every recorded fixture)', () => {
   it('stores documents and photos as attachments with the caption as text', () => {
     const doc = message('updates/nonebot_08_message_document.json').inbound;
     expect(doc.attachments).toEqual([
-      { kind: 'document', filename: 'Testfile.pdf', contentType: 'application/pdf', size: 536392, ref: 'AwADBAADbXXXXXXXXXXXGBdhD2l6_XX', inline: false },
+      // `fetch`: the processing step downloads it (getFile) and keeps it like a web chat upload.
+      { kind: 'document', filename: 'Testfile.pdf', contentType: 'application/pdf', size: 536392, ref: 'AwADBAADbXXXXXXXXXXXGBdhD2l6_XX', inline: false, fetch: true },
     ]);
     const photo = message('message_objects/teloxide_message_parse_caption_entities.json').inbound;
     expect(photo.text).toBe('www.example.com');

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachmentBlobs, messages } from '../../src/db/schema.js';
@@ -5,7 +7,7 @@ import { DEMO_SENIOR_CUSTOMER_ID } from '../../src/db/seed.js';
 import { backends } from '../support/db.js';
 import { call, testService } from '../support/service.js';
 
-// The smallest valid-looking files: what matters is their first bytes.
+// The smallest valid-looking files: what matters is their first bytes (HEIC: a header only, undecodable).
 const JPEG = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, ...Buffer.from('JFIF'), 0, 1, 2, 3]);
 const PDF = new Uint8Array(Buffer.from('%PDF-1.7\n%…\n1 0 obj<<>>endobj\n'));
 const HEIC = new Uint8Array([0, 0, 0, 0x18, ...Buffer.from('ftypheic'), 0, 0, 0, 0, ...Buffer.from('mif1heic')]);
@@ -73,7 +75,19 @@ describe.each(backends())('web chat attachments, labels and CORS on %s', (backen
     expect(anonymous.status).toBe(401);
   });
 
-  it('accepts a PDF by its content and refuses HEIC, unknown types and files over the limit politely', async () => {
+  it('converts an iPhone HEIC photo to JPEG and keeps it under a .jpg name', async () => {
+    const token = await session();
+    const real = new Uint8Array(readFileSync(join(import.meta.dirname, '../fixtures/images/gradient-64x48.heic')));
+    const sent = await upload(token, real, 'heic-real-1', 'IMG_0002.HEIC');
+    expect(sent.status).toBe(202);
+    const [stored] = await service.database.db.select().from(messages).where(eq(messages.id, sent.body.messageId));
+    expect(stored?.attachments[0]).toMatchObject({ kind: 'image', contentType: 'image/jpeg', filename: 'IMG_0002.jpg' });
+    const own = await service.app.request(`/api/webchat/attachments/${sent.body.attachmentId}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(own.headers.get('content-type')).toBe('image/jpeg');
+    expect([...new Uint8Array(await own.arrayBuffer()).slice(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
+  });
+
+  it('accepts a PDF by its content and refuses an unreadable HEIC, unknown types and files over the limit politely', async () => {
     const token = await session();
     const pdf = await upload(token, PDF, 'doc-1', 'receipt.jpg');
     expect(pdf.status).toBe(202);

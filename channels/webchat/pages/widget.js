@@ -126,6 +126,8 @@
     locale: 'zh-Hans',
     senior: false,
     cursor: '0',
+    /** The server's read-up-to marker: customer messages written up to then were seen by an agent. */
+    agentSeenAt: null,
     /** Server message id -> its list item: nothing is ever shown twice. */
     shown: new Map(),
     /** clientMessageId -> a message the customer sent that the server has not confirmed yet. */
@@ -383,6 +385,12 @@
   function display(m) {
     const li = messageItem(m.author, m.text, m.createdAt);
     li.dataset.id = m.id;
+    if (m.author === 'customer') {
+      // Restored after a reload: it says how far it got like one sent from this page.
+      const receipt = document.createElement('span');
+      receipt.className = 'receipt';
+      li.append(receipt);
+    }
     renderAttachments(li, m.attachments);
     insertServerItem(li, m.createdAt);
     state.shown.set(m.id, li);
@@ -419,16 +427,27 @@
     scrollToEnd();
   }
 
-  /** The newest message of the customer's says how far it got: sent, delivered, seen by an agent. */
+  /**
+   * The newest message of the customer's says how far it got: sent, delivered, or seen by an
+   * agent — the server's read-up-to marker (an agent opened the case after it was written).
+   */
   function updateReceipts() {
     const items = [...els.list.children];
     const lastCustomer = items.filter((li) => li.dataset.author === 'customer' && li.dataset.id).at(-1);
-    const agentAfter = lastCustomer && items.slice(items.indexOf(lastCustomer)).some((li) => li.dataset.author === 'agent');
+    const writtenAt = lastCustomer ? Date.parse(lastCustomer.querySelector('time')?.dateTime ?? '') : NaN;
+    const seen = state.agentSeenAt !== null && writtenAt <= Date.parse(state.agentSeenAt);
     for (const li of items) {
       const receipt = li.querySelector('.receipt');
       if (!receipt) continue;
-      receipt.textContent = li === lastCustomer ? t(agentAfter ? 'seen' : 'delivered') : '';
+      receipt.textContent = li === lastCustomer ? t(seen ? 'seen' : 'delivered') : '';
+      li.classList.toggle('seen', li === lastCustomer && seen);
     }
+  }
+
+  function setAgentSeen(at) {
+    if (typeof at !== 'string' || at === state.agentSeenAt) return;
+    state.agentSeenAt = at;
+    updateReceipts();
   }
 
   // ---- sending --------------------------------------------------------------------------------
@@ -576,12 +595,13 @@
   async function sendFile(file) {
     setNotice('');
     if (file.size > MAX_BYTES) return setNotice(t('fileTooBig', { mb: Math.round(MAX_BYTES / 1048576) }));
-    if (/\.hei[cf]$/i.test(file.name) || /image\/hei[cf]/.test(file.type)) return setNotice(t('fileHeic'));
-    const isImage = /^image\//.test(file.type);
+    // iPhone HEIC photos are converted to JPEG by the server; the browser may not draw a preview of them.
+    const isImage = /^image\//.test(file.type) || /\.hei[cf]$/i.test(file.name);
     const item = send({}, '', file);
     const bubble = item.el.querySelector('.bubble');
+    const url = isImage ? await preview(file) : null;
     if (isImage) {
-      const url = await preview(file);
+      if (!url) bubble.textContent = `${t('photo')}: ${file.name}`;
       if (url) {
         const img = document.createElement('img');
         img.className = 'photo';
@@ -609,6 +629,7 @@
       const page = await api('GET', `/api/webchat/messages?after=${encodeURIComponent(before)}`);
       accept(page.messages, page.cursor);
       if (page.locale) setLocale(page.locale);
+      setAgentSeen(page.agentSeenAt);
       // A full page means more; a cursor held before an undelivered reply means wait for it.
       if (page.messages.length < PAGE_SIZE || Number(state.cursor) <= Number(before)) return;
     }
@@ -640,6 +661,13 @@
     source.addEventListener('locale', (event) => {
       try {
         setLocale(JSON.parse(event.data).locale);
+      } catch {
+        // a malformed event changes nothing
+      }
+    });
+    source.addEventListener('seen', (event) => {
+      try {
+        setAgentSeen(JSON.parse(event.data).agentSeenAt);
       } catch {
         // a malformed event changes nothing
       }
@@ -711,6 +739,7 @@
     state.token = null;
     state.savedToken = null;
     state.cursor = '0';
+    state.agentSeenAt = null;
     state.shown.clear();
     state.outgoing.clear();
     state.unmatched.clear();
