@@ -29,7 +29,8 @@ export interface FlowResponderDeps {
 }
 
 function needsClassification(conversation: Conversation, text: string, choice: string | null): boolean {
-  if (conversation.status === 'waiting' || conversation.status === 'assigned') return false;
+  // A person owns it: the bot stays quiet. Queued (`waiting`), the consumer may still use the guides.
+  if (conversation.status === 'assigned') return false;
   const norm = normalise(text);
   return choice === null && norm !== '' && !/^\d{1,2}$/.test(norm);
 }

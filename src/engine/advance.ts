@@ -102,6 +102,11 @@ class Turn {
   readonly effects: Effect[] = [];
   status: 'bot' | null = null;
   flow: Flow | null = null;
+  /**
+   * Set while the case waits for a person and the consumer uses the bot meanwhile: a handoff then
+   * opens no second case; the consumer hears that the place in the queue stays.
+   */
+  queued: { ticketNumber: string; waitMinutes: number } | null = null;
   private classified: Classification | null = null;
 
   constructor(
@@ -212,7 +217,21 @@ class Turn {
     }
   }
 
+  /** Already waiting for a person: no second case, the place in the queue stays; the menu button offers the guides. */
+  stillQueued(): void {
+    if (!this.queued) return;
+    const full = this.withPrefix(this.text(this.library.globals.messages.stillQueued, this.queued));
+    const menu = this.library.globals.menuOption;
+    const quickReplies = menu ? [{ id: menu.id, label: pickText(menu.label, this.locale) }] : [];
+    this.outbound.push({ text: full, quickReplies });
+    this.effects.push(quickReplies.length > 0 ? { type: 'ask', text: full, quickReplies } : { type: 'say', text: full });
+  }
+
   async handoff(reason: HandoffReason, text: Text, priority: number, callbackPhone: string | null): Promise<void> {
+    if (this.queued) {
+      this.clearFlow();
+      return this.stillQueued();
+    }
     const p = Math.max(priority, this.priority);
     const slots = { ...this.state.slots, ...(this.state.flowId ? { flow: this.state.flowId, step: this.state.step } : {}) };
     const { ticketNumber } = await this.deps.handoff.open({ reason, priority: p, slots, callbackPhone });
@@ -562,19 +581,63 @@ async function step(turn: Turn, event: FlowEvent): Promise<void> {
       turn.lead(turn.text(globals.messages.handoffCancelled, { ticketNumber }));
       return mainMenu(turn, false);
     }
-    if (command === 'menu' || command === 'cancel') {
+    const due = event.conversation.firstResponseDueAt;
+    const waitMinutes = due ? Math.max(1, Math.ceil((due.getTime() - turn.deps.now.getTime()) / 60_000)) : 60;
+    const acknowledge = (): boolean => {
+      if (event.conversation.status !== 'waiting' || !turn.state.handoff || turn.state.handoff.acknowledged) return false;
+      turn.state = { ...turn.state, handoff: { ticketNumber, acknowledged: true } };
+      return true;
+    };
+    if (event.conversation.status === 'waiting') {
+      // Queued, no one has it yet: the guides and simple questions still work, and the case keeps
+      // its place (status, priority and deadlines untouched; a handoff opens no second case).
+      turn.queued = { ticketNumber, waitMinutes };
+      const use = await selfServiceWhileQueued(turn, command);
+      if (use === 'person') {
+        acknowledge();
+        return turn.stillQueued();
+      }
+      if (use === 'bot') {
+        if (acknowledge()) turn.lead(turn.text(globals.messages.waitingAck, { ticketNumber, waitMinutes }));
+        return botTurn(turn, event, command);
+      }
+    } else if (command === 'menu' || command === 'cancel') {
       turn.say(turn.text(globals.messages.humanOwnedMenu, { ticketNumber }));
       return;
     }
-    if (event.conversation.status === 'waiting' && turn.state.handoff && !turn.state.handoff.acknowledged) {
-      const due = event.conversation.firstResponseDueAt;
-      const waitMinutes = due ? Math.max(1, Math.ceil((due.getTime() - turn.deps.now.getTime()) / 60_000)) : 60;
-      turn.say(turn.text(globals.messages.waitingAck, { ticketNumber, waitMinutes }));
-      turn.state = { ...turn.state, handoff: { ticketNumber, acknowledged: true } };
-    }
+    // Anything else (the consumer telling the agent their story): one acknowledgement, then quiet.
+    if (acknowledge()) turn.say(turn.text(globals.messages.waitingAck, { ticketNumber, waitMinutes }));
     return;
   }
   if (turn.state.handoff) turn.state = { ...turn.state, handoff: null };
+  return botTurn(turn, event, command);
+}
+
+// While queued, these intents (said clearly) get the bot's self-service answer.
+const QUEUED_SELF_SERVICE: readonly Classification['intent'][] = ['account_help', 'order_help', 'refund_status', 'refund'];
+const QUEUED_CONFIDENCE = 0.7;
+
+/**
+ * Whether a message sent while the case waits for a person is for the bot (a button, the menu, a
+ * guide in progress, a clear self-service question), a renewed request for a person, or neither.
+ */
+async function selfServiceWhileQueued(turn: Turn, command: ReturnType<typeof commandOf>): Promise<'bot' | 'person' | null> {
+  const { globals } = turn.library;
+  if (turn.input.choice === globals.humanOption.id) return 'person';
+  if (command !== null) return command === 'cancel' ? null : 'bot';
+  if (turn.input.choice) return 'bot';
+  const flow = pinnedFlow(turn.library, turn.state);
+  const waiting = flow && turn.state.step ? flow.steps[turn.state.step] : undefined;
+  if (waiting && (waiting.kind === 'choose' || waiting.kind === 'ask')) return 'bot';
+  if (turn.input.norm === '' || /^\d{1,2}$/.test(turn.input.norm)) return null;
+  const c = await turn.classification();
+  if (c.intent === 'human' && c.confidence >= INTENT_CONFIDENCE) return 'person';
+  return QUEUED_SELF_SERVICE.includes(c.intent) && c.confidence >= QUEUED_CONFIDENCE ? 'bot' : null;
+}
+
+/** The bot's answer to a message: language, menu, person, anger, then the waiting step or the main menu. */
+async function botTurn(turn: Turn, event: FlowEvent, command: ReturnType<typeof commandOf>): Promise<void> {
+  const { globals } = turn.library;
 
   // Only a voice note (or other audio), no words: we cannot listen yet. Say so and ask the waiting
   // question again with its buttons (or show the main menu); it is no failed understanding.

@@ -176,6 +176,11 @@ export const Globals = z.strictObject({
     humanOwnedMenu: Text,
     /** "cancel" while waiting: back to the bot. */
     handoffCancelled: Text,
+    /**
+     * While the case waits for a person, the consumer asks for a person again (or a flow would hand
+     * off): no second case; the place in the queue stays. `{{ticketNumber}}`, `{{waitMinutes}}`.
+     */
+    stillQueued: Text,
     /** A message that is only a voice note (or other audio): we keep it but cannot listen; the question's buttons follow. */
     voiceUnsupported: Text,
     /**
