@@ -118,6 +118,8 @@ export function createFlowResponder(deps: FlowResponderDeps): Responder {
           firstResponseDueAt: conversation.firstResponseDueAt,
         },
       };
+      // Email opens with no greeting (web chat shows it on opening, Telegram on /start): its first answer greets.
+      if (conversation.channel === 'email' && stored.turns === 0) event.greet = true;
       const openedHandoffs: string[] = [];
       const level = message.identityLevel ?? 'anonymous';
       event.identity = { level, remedy: deps.proofRemedy?.(conversation.channel) ?? null };

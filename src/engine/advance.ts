@@ -27,6 +27,11 @@ export interface FlowEvent {
    * to prove it. Absent = not proven.
    */
   identity?: { level: IdentityLevel; remedy: ProofRemedy | null };
+  /**
+   * The conversation's first answer on a channel that opens without a greeting and has no buttons
+   * (email): it starts with the greeting and the main menu's options in words.
+   */
+  greet?: boolean;
 }
 
 /** Runs a registered action inside the turn's transaction. */
@@ -555,6 +560,7 @@ export async function advance(library: FlowLibrary, state: FlowState, event: Flo
   const input: Input = { text: event.text, norm: normalise(event.text), choice: event.choice, attachments: event.attachments };
   const turn = new Turn(library, { ...state, turns: state.turns + 1 }, event.conversation.locale, event.conversation.priority, input, deps, event.identity);
   await step(turn, event);
+  if (event.greet) greet(turn);
   return {
     state: turn.state,
     outbound: turn.outbound,
@@ -565,6 +571,24 @@ export async function advance(library: FlowLibrary, state: FlowState, event: Flo
     flowId: turn.state.flowId,
     flowVersion: turn.state.flowVersion,
   };
+}
+
+/**
+ * Puts the greeting and the main menu's options (in words) before the turn's first message, unless
+ * that message is the main menu itself (which greets and lists them already).
+ */
+function greet(turn: Turn): void {
+  const first = turn.outbound[0];
+  const main = turn.library.current(turn.library.globals.mainFlow)?.flow;
+  const menu = main ? main.steps[main.start] : undefined;
+  if (!first || !menu || (menu.kind !== 'choose' && menu.kind !== 'ask')) return;
+  if (first.text.includes(pickText(menu.text, turn.locale))) return;
+  const labels = menu.options.map((o) => pickText(o.label, turn.locale));
+  const options = turn.locale === 'en' ? labels.join(', ') : labels.join('、');
+  const greeting = render(pickText(turn.library.globals.messages.emailGreeting, turn.locale), { options });
+  const effect = turn.effects.find((e) => (e.type === 'say' || e.type === 'ask') && e.text === first.text);
+  first.text = `${greeting}\n${first.text}`;
+  if (effect && (effect.type === 'say' || effect.type === 'ask')) effect.text = first.text;
 }
 
 async function step(turn: Turn, event: FlowEvent): Promise<void> {
