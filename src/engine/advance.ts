@@ -125,7 +125,7 @@ class Turn {
   ) {}
 
   text(text: Text, extra: Record<string, unknown> = {}): string {
-    return render(pickText(text, this.locale), { ...this.state.slots, ...extra });
+    return render(pickText(text, this.locale), { ...this.state.slots, ...extra }, this.locale);
   }
 
   /** Said at the start of the next message rather than as a message of its own ("Sorry, I didn't understand" + the question). */
@@ -242,7 +242,7 @@ class Turn {
     const { ticketNumber } = await this.deps.handoff.open({ reason, priority: p, slots, callbackPhone });
     this.priority = p;
     this.effects.push({ type: 'handoff', reason, priority: p, ticketNumber });
-    this.say(render(pickText(text, this.locale), { ...this.state.slots, ticketNumber }));
+    this.say(render(pickText(text, this.locale), { ...this.state.slots, ticketNumber }, this.locale));
     this.clearFlow();
     this.state = { ...this.state, handoff: { ticketNumber, acknowledged: false } };
   }
@@ -278,7 +278,7 @@ function dynamicItems(turn: Turn, lists: DynamicOptions[]): DynamicItem[] {
 }
 
 function quickReplies(turn: Turn, options: Option[], lists: DynamicOptions[] = []): QuickReply[] {
-  const dynamic = dynamicItems(turn, lists).map((d) => ({ id: d.id, label: render(pickText(d.from.label, turn.locale), d.item).slice(0, 200) }));
+  const dynamic = dynamicItems(turn, lists).map((d) => ({ id: d.id, label: render(pickText(d.from.label, turn.locale), d.item, turn.locale).slice(0, 200) }));
   return [...dynamic, ...options.map((o) => ({ id: o.id, label: pickText(o.label, turn.locale) }))];
 }
 
@@ -585,7 +585,7 @@ function greet(turn: Turn): void {
   if (first.text.includes(pickText(menu.text, turn.locale))) return;
   const labels = menu.options.map((o) => pickText(o.label, turn.locale));
   const options = turn.locale === 'en' ? labels.join(', ') : labels.join('、');
-  const greeting = render(pickText(turn.library.globals.messages.emailGreeting, turn.locale), { options });
+  const greeting = render(pickText(turn.library.globals.messages.emailGreeting, turn.locale), { options }, turn.locale);
   const effect = turn.effects.find((e) => (e.type === 'say' || e.type === 'ask') && e.text === first.text);
   first.text = `${greeting}\n${first.text}`;
   if (effect && (effect.type === 'say' || effect.type === 'ask')) effect.text = first.text;
