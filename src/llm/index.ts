@@ -31,6 +31,8 @@ export interface LlmFactoryOptions {
   promptsDir?: string;
   /** Where the LLM's intent guide (descriptions, examples) comes from (default: the shipped lexicon). */
   lexicon?: Lexicon;
+  /** The guide of the lexicon in force, asked per call (a published lexicon replaces it); overrides `lexicon`. */
+  guide?: () => Lexicon['guide'];
 }
 
 function callDeps(config: LlmConfig, logger: Logger, metrics: LlmMetrics): LlmCallDeps | null {
@@ -60,7 +62,14 @@ export function createClassifier(config: LlmConfig, logger: Logger, options: Llm
     logger.info({ reason: 'OPENAI_API_KEY is not set' }, 'llm.disabled');
     return rules;
   }
-  const intentGuide = renderIntentGuide((lexicon ?? loadLexicon()).guide);
+  const guide = options.guide ?? (() => (lexicon ??= loadLexicon()).guide);
+  // Rendered again only when the lexicon in force changed.
+  let rendered: { from: Lexicon['guide']; text: string } | null = null;
+  const intentGuide = (): string => {
+    const now = guide();
+    if (rendered?.from !== now) rendered = { from: now, text: renderIntentGuide(now) };
+    return rendered.text;
+  };
   logger.info({ model: config.OPENAI_MODEL, baseUrl: config.OPENAI_BASE_URL ?? 'https://api.openai.com/v1', timeoutMs: config.OPENAI_TIMEOUT_MS }, 'llm.enabled');
   const breaker = new CircuitBreaker({
     clock: options.clock ?? systemClock,

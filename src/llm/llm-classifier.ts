@@ -37,15 +37,15 @@ const MAX_TURNS = 6;
 
 /**
  * An LLM classifier over the `classify` prompt; masks personal data before anything is sent.
- * `intentGuide` is the rendered intent list (descriptions and examples from flows/intents.yaml).
+ * `intentGuide` gives the rendered intent list (descriptions and examples from the lexicon in force).
  */
-export function createLlmClassifier(deps: LlmCallDeps & { prompt: PromptTemplate; intentGuide: string }): LlmClassifier {
+export function createLlmClassifier(deps: LlmCallDeps & { prompt: PromptTemplate; intentGuide: () => string }): LlmClassifier {
   return {
     async classify(text, context, hints = []) {
       const masked = maskForLlm(text).slice(0, MAX_TEXT);
       const { system, user } = renderPrompt(deps.prompt, {
         intents: Intent.options.join(', '),
-        intent_guide: deps.intentGuide,
+        intent_guide: deps.intentGuide(),
         hints: dataJson(renderHints(hints).map((h) => ({ ...h, found: maskForLlm(h.found).slice(0, MAX_TURN) }))),
         complaint_categories: ComplaintCategory.options.join(', '),
         step: dataJson(context.step),
