@@ -22,19 +22,7 @@ async function say(service: Awaited<ReturnType<typeof testService>>, token: stri
   return (await call(service, 'GET', '/api/webchat/messages', { token })).body.messages.slice(before).filter((m: { author: string }) => m.author === 'bot');
 }
 
-describe('the service runs rules → local model → LLM, with the guide of the lexicon in force', () => {
-  it('without an LLM key the local n-gram model answers what the lexicon has no words for', async () => {
-    const service = await testService('pglite', { clock: new FakeClock(new Date('2026-11-22T09:00:00Z')), env: { WEBCHAT_IDENTITY_SECRET: IDENTITY_SECRET } });
-    try {
-      const token = await webchatSession(service, DEMO_SENIOR_CUSTOMER_ID);
-      // No lexicon cue at all; the model (flows/intent-model.json) reads it as an order question.
-      const bot = await say(service, token, '我那个东西呢');
-      expect(bot.at(-1)?.text).toMatch(/想问哪一个订单/);
-    } finally {
-      await service.close();
-    }
-  });
-
+describe('the service sends the LLM the intent guide of the lexicon in force', () => {
   it('a lexicon published in the studio changes the intent guide the LLM is sent', async () => {
     const { handler, bodies } = completionsHandler(() => HttpResponse.json(completionBody(JSON.stringify(intentAnswer({ intent: 'other', confidence: 0.9 })))));
     server.use(handler);
