@@ -38,7 +38,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     const hub = new LiveHub(database);
     await hub.start();
     const { studio, library, rules } = await createStudio({ config, logger, clock, database });
-    const llm = () => createLlmParts({ config, logger, clock, db, rules, classifier: options.classifier });
+    const llm = () => createLlmParts({ config, logger, clock, db, rules, guide: () => rules.lexicon.guide, classifier: options.classifier });
     const kickOutbox = () => pipeline.outbox.kick();
     const actionDeps = createActionDeps(config, logger);
     const refundGateway = actionDeps.refunds;

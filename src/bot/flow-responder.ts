@@ -29,7 +29,8 @@ export interface FlowResponderDeps {
 }
 
 function needsClassification(conversation: Conversation, text: string, choice: string | null): boolean {
-  if (conversation.status === 'waiting' || conversation.status === 'assigned') return false;
+  // A person owns it: the bot stays quiet. Queued (`waiting`), the consumer may still use the guides.
+  if (conversation.status === 'assigned') return false;
   const norm = normalise(text);
   return choice === null && norm !== '' && !/^\d{1,2}$/.test(norm);
 }
@@ -117,6 +118,8 @@ export function createFlowResponder(deps: FlowResponderDeps): Responder {
           firstResponseDueAt: conversation.firstResponseDueAt,
         },
       };
+      // Email opens with no greeting (web chat shows it on opening, Telegram on /start): its first answer greets.
+      if (conversation.channel === 'email' && stored.turns === 0) event.greet = true;
       const openedHandoffs: string[] = [];
       const level = message.identityLevel ?? 'anonymous';
       event.identity = { level, remedy: deps.proofRemedy?.(conversation.channel) ?? null };

@@ -9,7 +9,6 @@ import { type Database, migrateDatabase, openDatabase } from '../db/client.js';
 import { FlowLibrary } from '../engine/flow-library.js';
 import { loadFlows } from '../engine/load-flows.js';
 import { loadLexicon } from '../intent/lexicon.js';
-import { createRulesClassifier } from '../intent/rules-classifier.js';
 import { silentLogger } from '../logger.js';
 import { FLOWS_DIR } from '../paths.js';
 import { readBaseline } from '../studio/documents.js';
@@ -26,7 +25,7 @@ function offlineStudio(database: Database): Studio {
     logger: silentLogger,
     actions: dryRunActions(createActionDeps(config, silentLogger)),
     library: new FlowLibrary(loadFlows(FLOWS_DIR)),
-    rules: new SwappableClassifier(createRulesClassifier(loadLexicon())),
+    rules: new SwappableClassifier(loadLexicon()),
     fourEyes: config.STUDIO_FOUR_EYES,
   });
 }

@@ -49,8 +49,24 @@ export const Classification = z.object({
     })
     .nullable()
     .default(null),
+  /**
+   * The rules' evidence per intent, strongest first (only on rules answers, and only where a cue
+   * matched): the LLM gets these as hints, so a typo'd 推款 reaches it as "refund via 退款, distance 1".
+   */
+  candidates: z
+    .array(
+      z.object({
+        intent: Intent,
+        phrase: z.string(),
+        found: z.string(),
+        distance: z.number().int().min(0),
+        kind: z.enum(['exact', 'pinyin', 'edit']),
+      }),
+    )
+    .optional(),
 });
 export type Classification = z.infer<typeof Classification>;
+export type IntentCandidate = NonNullable<Classification['candidates']>[number];
 
 /** What the classifier may know about where the conversation stands. */
 export interface ClassifyContext {

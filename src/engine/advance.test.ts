@@ -149,6 +149,53 @@ describe('advance', () => {
     expect(assigned.outbound).toEqual([]);
   });
 
+  it('while queued for a person, a guide still answers, keeps the ticket and opens no second case', async () => {
+    const queued: FlowState = { ...initialState(), handoff: { ticketNumber: 'T-9', acknowledged: true } };
+    const due = new Date(NOW.getTime() + 45 * 60_000);
+    const waitingEvent = (text: string, choice?: string) => event(text, { status: 'waiting', firstResponseDueAt: due, ...(choice ? { choice } : {}) });
+    const classifier = scripted({
+      我不会注册: { intent: 'account_help', confidence: 0.9 },
+      我要找人: { intent: 'human', confidence: 0.95 },
+      我的券在店里不能用他们态度很差: { intent: 'complaint', confidence: 0.9 },
+    });
+    const handoff = fakeHandoff();
+    const guide = await advance(library, queued, waitingEvent('我不会注册'), deps(classifier, undefined, handoff));
+    expect(guide.flowId).toBe('account');
+    expect(guide.outbound.at(-1)?.quickReplies.map((q) => q.id)).toContain('register');
+    const step1 = await advance(library, guide.state, waitingEvent('注册账号', 'register'), deps(classifier, undefined, handoff));
+    expect(step1.outbound[0]?.text).toMatch(/^第 1 步（共 3 步）/);
+    expect(step1.state.handoff).toEqual({ ticketNumber: 'T-9', acknowledged: true });
+    expect(guide.status).toBeNull(); // still waiting: the case keeps its place
+    expect(guide.priority).toBe(0);
+    expect(guide.state.handoff).toEqual({ ticketNumber: 'T-9', acknowledged: true });
+
+    // Asking for a person again: the same ticket, no second case, the menu button for the guides.
+    const again = await advance(library, guide.state, waitingEvent('我要找人'), deps(classifier, undefined, handoff));
+    expect(again.outbound).toEqual([
+      { text: '您已经在排队了（工单 T-9），排队位置不变，人工客服大约 45 分钟内回复您。等待的时候，您也可以点下面的按钮自己先看看。', quickReplies: [{ id: 'menu', label: '还有别的问题' }] },
+    ]);
+    const pressed = await advance(library, guide.state, waitingEvent('找人工客服', 'human'), deps(classifier, undefined, handoff));
+    expect(pressed.outbound[0]?.text).toMatch(/已经在排队了（工单 T-9）/);
+    // The "something else" button shows the main menu; its complaint entry would hand off: not again.
+    const menu = await advance(library, again.state, waitingEvent('还有别的问题', 'menu'), deps(classifier, undefined, handoff));
+    expect(menu.outbound.at(-1)?.quickReplies.map((q) => q.id)).toContain('complaint');
+    expect(handoff.opened).toEqual([]);
+    expect(again.state.handoff).toEqual({ ticketNumber: 'T-9', acknowledged: true });
+
+    // The consumer's story for the agent gets no bot answer (the acknowledgement was given).
+    const story = await advance(library, queued, waitingEvent('我的券在店里不能用他们态度很差'), deps(classifier, undefined, handoff));
+    expect(story.outbound).toEqual([]);
+    expect(handoff.opened).toEqual([]);
+  });
+
+  it('the first self-service answer while queued starts with the queue acknowledgement', async () => {
+    const queued: FlowState = { ...initialState(), handoff: { ticketNumber: 'T-9', acknowledged: false } };
+    const due = new Date(NOW.getTime() + 30 * 60_000);
+    const result = await advance(library, queued, event('我不会注册', { status: 'waiting', firstResponseDueAt: due }), deps(scripted({ 我不会注册: { intent: 'account_help', confidence: 0.9 } })));
+    expect(result.outbound[0]?.text).toMatch(/^收到您的消息了。工单 T-9 正在排队，人工客服大约 30 分钟内回复您。\n/);
+    expect(result.state.handoff).toEqual({ ticketNumber: 'T-9', acknowledged: true });
+  });
+
   it('answers a voice note without text on any channel: cannot listen yet, then the buttons again, and counts no miss', async () => {
     const voice = { kind: 'audio', filename: null, contentType: 'audio/ogg', size: 9000, ref: 'voice-1', inline: false };
     const voiceEvent = (options: Parameters<typeof event>[1] = {}): FlowEvent => ({ ...event('', options), attachments: [voice] });

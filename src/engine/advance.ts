@@ -27,6 +27,11 @@ export interface FlowEvent {
    * to prove it. Absent = not proven.
    */
   identity?: { level: IdentityLevel; remedy: ProofRemedy | null };
+  /**
+   * The conversation's first answer on a channel that opens without a greeting and has no buttons
+   * (email): it starts with the greeting and the main menu's options in words.
+   */
+  greet?: boolean;
 }
 
 /** Runs a registered action inside the turn's transaction. */
@@ -102,6 +107,11 @@ class Turn {
   readonly effects: Effect[] = [];
   status: 'bot' | null = null;
   flow: Flow | null = null;
+  /**
+   * Set while the case waits for a person and the consumer uses the bot meanwhile: a handoff then
+   * opens no second case; the consumer hears that the place in the queue stays.
+   */
+  queued: { ticketNumber: string; waitMinutes: number } | null = null;
   private classified: Classification | null = null;
 
   constructor(
@@ -115,7 +125,7 @@ class Turn {
   ) {}
 
   text(text: Text, extra: Record<string, unknown> = {}): string {
-    return render(pickText(text, this.locale), { ...this.state.slots, ...extra });
+    return render(pickText(text, this.locale), { ...this.state.slots, ...extra }, this.locale);
   }
 
   /** Said at the start of the next message rather than as a message of its own ("Sorry, I didn't understand" + the question). */
@@ -212,13 +222,27 @@ class Turn {
     }
   }
 
+  /** Already waiting for a person: no second case, the place in the queue stays; the menu button offers the guides. */
+  stillQueued(): void {
+    if (!this.queued) return;
+    const full = this.withPrefix(this.text(this.library.globals.messages.stillQueued, this.queued));
+    const menu = this.library.globals.menuOption;
+    const quickReplies = menu ? [{ id: menu.id, label: pickText(menu.label, this.locale) }] : [];
+    this.outbound.push({ text: full, quickReplies });
+    this.effects.push(quickReplies.length > 0 ? { type: 'ask', text: full, quickReplies } : { type: 'say', text: full });
+  }
+
   async handoff(reason: HandoffReason, text: Text, priority: number, callbackPhone: string | null): Promise<void> {
+    if (this.queued) {
+      this.clearFlow();
+      return this.stillQueued();
+    }
     const p = Math.max(priority, this.priority);
     const slots = { ...this.state.slots, ...(this.state.flowId ? { flow: this.state.flowId, step: this.state.step } : {}) };
     const { ticketNumber } = await this.deps.handoff.open({ reason, priority: p, slots, callbackPhone });
     this.priority = p;
     this.effects.push({ type: 'handoff', reason, priority: p, ticketNumber });
-    this.say(render(pickText(text, this.locale), { ...this.state.slots, ticketNumber }));
+    this.say(render(pickText(text, this.locale), { ...this.state.slots, ticketNumber }, this.locale));
     this.clearFlow();
     this.state = { ...this.state, handoff: { ticketNumber, acknowledged: false } };
   }
@@ -254,7 +278,7 @@ function dynamicItems(turn: Turn, lists: DynamicOptions[]): DynamicItem[] {
 }
 
 function quickReplies(turn: Turn, options: Option[], lists: DynamicOptions[] = []): QuickReply[] {
-  const dynamic = dynamicItems(turn, lists).map((d) => ({ id: d.id, label: render(pickText(d.from.label, turn.locale), d.item).slice(0, 200) }));
+  const dynamic = dynamicItems(turn, lists).map((d) => ({ id: d.id, label: render(pickText(d.from.label, turn.locale), d.item, turn.locale).slice(0, 200) }));
   return [...dynamic, ...options.map((o) => ({ id: o.id, label: pickText(o.label, turn.locale) }))];
 }
 
@@ -536,6 +560,7 @@ export async function advance(library: FlowLibrary, state: FlowState, event: Flo
   const input: Input = { text: event.text, norm: normalise(event.text), choice: event.choice, attachments: event.attachments };
   const turn = new Turn(library, { ...state, turns: state.turns + 1 }, event.conversation.locale, event.conversation.priority, input, deps, event.identity);
   await step(turn, event);
+  if (event.greet) greet(turn);
   return {
     state: turn.state,
     outbound: turn.outbound,
@@ -546,6 +571,24 @@ export async function advance(library: FlowLibrary, state: FlowState, event: Flo
     flowId: turn.state.flowId,
     flowVersion: turn.state.flowVersion,
   };
+}
+
+/**
+ * Puts the greeting and the main menu's options (in words) before the turn's first message, unless
+ * that message is the main menu itself (which greets and lists them already).
+ */
+function greet(turn: Turn): void {
+  const first = turn.outbound[0];
+  const main = turn.library.current(turn.library.globals.mainFlow)?.flow;
+  const menu = main ? main.steps[main.start] : undefined;
+  if (!first || !menu || (menu.kind !== 'choose' && menu.kind !== 'ask')) return;
+  if (first.text.includes(pickText(menu.text, turn.locale))) return;
+  const labels = menu.options.map((o) => pickText(o.label, turn.locale));
+  const options = turn.locale === 'en' ? labels.join(', ') : labels.join('、');
+  const greeting = render(pickText(turn.library.globals.messages.emailGreeting, turn.locale), { options }, turn.locale);
+  const effect = turn.effects.find((e) => (e.type === 'say' || e.type === 'ask') && e.text === first.text);
+  first.text = `${greeting}\n${first.text}`;
+  if (effect && (effect.type === 'say' || effect.type === 'ask')) effect.text = first.text;
 }
 
 async function step(turn: Turn, event: FlowEvent): Promise<void> {
@@ -562,19 +605,63 @@ async function step(turn: Turn, event: FlowEvent): Promise<void> {
       turn.lead(turn.text(globals.messages.handoffCancelled, { ticketNumber }));
       return mainMenu(turn, false);
     }
-    if (command === 'menu' || command === 'cancel') {
+    const due = event.conversation.firstResponseDueAt;
+    const waitMinutes = due ? Math.max(1, Math.ceil((due.getTime() - turn.deps.now.getTime()) / 60_000)) : 60;
+    const acknowledge = (): boolean => {
+      if (event.conversation.status !== 'waiting' || !turn.state.handoff || turn.state.handoff.acknowledged) return false;
+      turn.state = { ...turn.state, handoff: { ticketNumber, acknowledged: true } };
+      return true;
+    };
+    if (event.conversation.status === 'waiting') {
+      // Queued, no one has it yet: the guides and simple questions still work, and the case keeps
+      // its place (status, priority and deadlines untouched; a handoff opens no second case).
+      turn.queued = { ticketNumber, waitMinutes };
+      const use = await selfServiceWhileQueued(turn, command);
+      if (use === 'person') {
+        acknowledge();
+        return turn.stillQueued();
+      }
+      if (use === 'bot') {
+        if (acknowledge()) turn.lead(turn.text(globals.messages.waitingAck, { ticketNumber, waitMinutes }));
+        return botTurn(turn, event, command);
+      }
+    } else if (command === 'menu' || command === 'cancel') {
       turn.say(turn.text(globals.messages.humanOwnedMenu, { ticketNumber }));
       return;
     }
-    if (event.conversation.status === 'waiting' && turn.state.handoff && !turn.state.handoff.acknowledged) {
-      const due = event.conversation.firstResponseDueAt;
-      const waitMinutes = due ? Math.max(1, Math.ceil((due.getTime() - turn.deps.now.getTime()) / 60_000)) : 60;
-      turn.say(turn.text(globals.messages.waitingAck, { ticketNumber, waitMinutes }));
-      turn.state = { ...turn.state, handoff: { ticketNumber, acknowledged: true } };
-    }
+    // Anything else (the consumer telling the agent their story): one acknowledgement, then quiet.
+    if (acknowledge()) turn.say(turn.text(globals.messages.waitingAck, { ticketNumber, waitMinutes }));
     return;
   }
   if (turn.state.handoff) turn.state = { ...turn.state, handoff: null };
+  return botTurn(turn, event, command);
+}
+
+// While queued, these intents (said clearly) get the bot's self-service answer.
+const QUEUED_SELF_SERVICE: readonly Classification['intent'][] = ['account_help', 'order_help', 'refund_status', 'refund'];
+const QUEUED_CONFIDENCE = 0.7;
+
+/**
+ * Whether a message sent while the case waits for a person is for the bot (a button, the menu, a
+ * guide in progress, a clear self-service question), a renewed request for a person, or neither.
+ */
+async function selfServiceWhileQueued(turn: Turn, command: ReturnType<typeof commandOf>): Promise<'bot' | 'person' | null> {
+  const { globals } = turn.library;
+  if (turn.input.choice === globals.humanOption.id) return 'person';
+  if (command !== null) return command === 'cancel' ? null : 'bot';
+  if (turn.input.choice) return 'bot';
+  const flow = pinnedFlow(turn.library, turn.state);
+  const waiting = flow && turn.state.step ? flow.steps[turn.state.step] : undefined;
+  if (waiting && (waiting.kind === 'choose' || waiting.kind === 'ask')) return 'bot';
+  if (turn.input.norm === '' || /^\d{1,2}$/.test(turn.input.norm)) return null;
+  const c = await turn.classification();
+  if (c.intent === 'human' && c.confidence >= INTENT_CONFIDENCE) return 'person';
+  return QUEUED_SELF_SERVICE.includes(c.intent) && c.confidence >= QUEUED_CONFIDENCE ? 'bot' : null;
+}
+
+/** The bot's answer to a message: language, menu, person, anger, then the waiting step or the main menu. */
+async function botTurn(turn: Turn, event: FlowEvent, command: ReturnType<typeof commandOf>): Promise<void> {
+  const { globals } = turn.library;
 
   // Only a voice note (or other audio), no words: we cannot listen yet. Say so and ask the waiting
   // question again with its buttons (or show the main menu); it is no failed understanding.

@@ -176,6 +176,17 @@ export const Globals = z.strictObject({
     humanOwnedMenu: Text,
     /** "cancel" while waiting: back to the bot. */
     handoffCancelled: Text,
+    /**
+     * While the case waits for a person, the consumer asks for a person again (or a flow would hand
+     * off): no second case; the place in the queue stays. `{{ticketNumber}}`, `{{waitMinutes}}`.
+     */
+    stillQueued: Text,
+    /**
+     * The first answer to a new email conversation (email has no greeting on opening, nor buttons)
+     * starts with this, unless it is the main menu itself; `{{options}}` is the main menu's option
+     * labels as a list in words.
+     */
+    emailGreeting: Text,
     /** A message that is only a voice note (or other audio): we keep it but cannot listen; the question's buttons follow. */
     voiceUnsupported: Text,
     /**

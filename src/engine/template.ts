@@ -1,3 +1,4 @@
+import { formatDay, formatFullDay, readDay } from '../core/dates.js';
 import type { Locale } from '../core/message.js';
 import type { Text } from './flow-schema.js';
 
@@ -7,11 +8,18 @@ const VAR = /\{\{\s*([a-zA-Z][a-zA-Z0-9_]*(?:\.[a-zA-Z0-9_]+)*)(\?)?\s*(?:\|\s*(
 export const FILTERS = {
   /** Cents to yuan with two decimals: 8800 -> 88.00. */
   yuan: (v: unknown) => (typeof v === 'number' ? (v / 100).toFixed(2) : show(v)),
-  /** An ISO timestamp or date to its calendar date (UTC+8, the platform's local time). */
-  date: (v: unknown) => {
-    const d = typeof v === 'string' || v instanceof Date ? new Date(v) : null;
-    if (!d || Number.isNaN(d.getTime())) return show(v);
-    return new Date(d.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+  /**
+   * A calendar date (`2026-12-07`, a day in UTC+8) or an ISO timestamp as the consumer reads dates:
+   * `12月7日（周一）`, `12月7日（週一）`, `Mon, Dec 7` (src/core/dates.ts).
+   */
+  date: (v: unknown, locale: Locale) => {
+    const d = readDay(v);
+    return d ? formatDay(locale, d) : show(v);
+  },
+  /** The same with the year, for dates that may lie in another year (validity): `2027年1月13日（周三）`, `Wed, Jan 13, 2027`. */
+  fulldate: (v: unknown, locale: Locale) => {
+    const d = readDay(v);
+    return d ? formatFullDay(locale, d) : show(v);
   },
   /** Included items: [{item, quantity}] -> "item ×2, item ×1". */
   items: (v: unknown) =>
@@ -20,7 +28,7 @@ export const FILTERS = {
   codes: (v: unknown) => (Array.isArray(v) ? v.map((i: unknown) => show(readPath({ i }, 'i.code'))).join(', ') : show(v)),
   /** Number of elements of a list. */
   count: (v: unknown) => (Array.isArray(v) ? String(v.length) : show(v)),
-} satisfies Record<string, (v: unknown) => string>;
+} satisfies Record<string, (v: unknown, locale: Locale) => string>;
 export type FilterName = keyof typeof FILTERS;
 
 function isFilter(name: string): name is FilterName {
@@ -50,11 +58,14 @@ function show(value: unknown): string {
   return String(value);
 }
 
-/** Fills `{{var}}` placeholders; missing values render empty (flows check reports them beforehand). */
-export function render(template: string, values: Record<string, unknown>): string {
+/**
+ * Fills `{{var}}` placeholders; missing values render empty (flows check reports them beforehand).
+ * `locale` is the reader's, for filters that word values (`date`).
+ */
+export function render(template: string, values: Record<string, unknown>, locale: Locale = 'zh-Hans'): string {
   return template.replace(VAR, (_m, path: string, _optional: string | undefined, filter: string | undefined) => {
     const value = readPath(values, path);
-    return filter && isFilter(filter) ? FILTERS[filter](value) : show(value);
+    return filter && isFilter(filter) ? FILTERS[filter](value, locale) : show(value);
   });
 }
 

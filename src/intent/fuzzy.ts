@@ -150,13 +150,40 @@ function record<G>(hits: Map<G, FuzzyHit<G>>, hit: FuzzyHit<G>): void {
   if (!known || hit.distance < known.distance) hits.set(hit.group, hit);
 }
 
+// A toneless syllable is an initial and a final: (initial, final) numbers its stand-in, the same in
+// every process and for every order of texts (the n-gram model's features depend on it).
+const INITIALS = ['zh', 'ch', 'sh', 'b', 'p', 'm', 'f', 'd', 't', 'n', 'l', 'g', 'k', 'h', 'j', 'q', 'x', 'r', 'z', 'c', 's', 'y', 'w', ''];
+const FINALS = [
+  'a', 'o', 'e', 'i', 'u', 'ü', 'v', 'ai', 'ei', 'ui', 'ao', 'ou', 'iu', 'ie', 'üe', 've', 'ue', 'er', 'an', 'en', 'in', 'un', 'ün', 'vn',
+  'ang', 'eng', 'ing', 'ong', 'ia', 'iao', 'ian', 'iang', 'iong', 'ua', 'uo', 'uai', 'uan', 'uang', 'n', 'ng', 'm', 'hm', 'hng', 'ê',
+];
+const PARSED_SLOTS = INITIALS.length * FINALS.length;
+// Private Use Area: U+E000 … U+F8FF.
+const PUA_START = 0xe000;
+const PUA_SIZE = 0x1900;
+
+/** The stand-in character of a toneless reading: fixed, whatever was mapped before. */
+export function soundStandIn(reading: string): string {
+  for (let i = 0; i < INITIALS.length; i += 1) {
+    const initial = INITIALS[i] ?? '';
+    if (!reading.startsWith(initial)) continue;
+    const f = FINALS.indexOf(reading.slice(initial.length));
+    if (f >= 0) return String.fromCharCode(PUA_START + i * FINALS.length + f);
+  }
+  // A reading outside the table (none in practice): hashed into the rest of the area.
+  let h = 0x811c9dc5;
+  for (const ch of reading) h = Math.imul(h ^ (ch.codePointAt(0) ?? 0), 0x01000193) >>> 0;
+  return String.fromCharCode(PUA_START + PARSED_SLOTS + (h % (PUA_SIZE - PARSED_SLOTS)));
+}
+
 /**
  * Replaces each Han character by a stand-in for its (first) toneless reading, from the Private Use
  * Area: text and lexicon mapped alike match whatever same-sound characters an IME put on screen.
+ * The stand-in depends on the reading alone (not on what was mapped before), so a model trained on
+ * sound features reads them the same at inference.
  */
 export function createSoundMapper(): (text: string) => string {
   const readingsOf = createReadings();
-  const stand = new Map<string, string>();
   const cache = new Map<string, string>();
   return (text) => {
     let out = '';
@@ -164,12 +191,7 @@ export function createSoundMapper(): (text: string) => string {
       let mapped = cache.get(char);
       if (mapped === undefined) {
         const reading = /\p{Script=Han}/u.test(char) ? readingsOf(char)[0] : undefined;
-        if (reading === undefined) mapped = char;
-        else {
-          let s = stand.get(reading);
-          if (s === undefined) stand.set(reading, (s = String.fromCharCode(0xe000 + stand.size)));
-          mapped = s;
-        }
+        mapped = reading === undefined ? char : soundStandIn(reading);
         cache.set(char, mapped);
       }
       out += mapped;

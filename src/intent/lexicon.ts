@@ -67,6 +67,13 @@ export const Lexicon = z
      * followed only by `tail` words (particles, "thanks"). Patterns are not used here.
      */
     affirmation: z.object({ yes: CueGroup, no: CueGroup, tail: CueGroup.default(CueGroup.parse({})) }).strict(),
+    /**
+     * What each intent means, with a few labelled examples: the LLM classify prompt's intent guide
+     * (src/llm/intent-guide.ts). The rules do not read it.
+     */
+    guide: z
+      .partialRecord(Intent, z.object({ description: z.string().trim().min(1), examples: z.array(Phrase).max(8).default([]) }).strict())
+      .default({}),
   })
   .strict();
 export type Lexicon = z.infer<typeof Lexicon>;

@@ -14,7 +14,8 @@ import { seededRandom, textHash } from './eval.js';
 export const DEFAULT_MODEL_PATH = join(import.meta.dirname, '../../flows/intent-model.json');
 
 const DIMS = 1 << 20;
-const MODEL_VERSION = 1;
+// 2: sound stand-ins fixed per reading (version 1 numbered them in the order texts were seen).
+const MODEL_VERSION = 2;
 
 export const ModelArtefact = z.object({
   version: z.literal(MODEL_VERSION),

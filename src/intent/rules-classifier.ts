@@ -1,5 +1,5 @@
 import { hanScriptCounts, toSimplified } from '../core/han-variants.js';
-import type { Classification, ClassifyContext, ComplaintCategory, Intent, IntentClassifier, Sentiment } from '../core/intent.js';
+import type { Classification, ClassifyContext, ComplaintCategory, Intent, IntentCandidate, IntentClassifier, Sentiment } from '../core/intent.js';
 import { detectLocale } from '../core/locale.js';
 import type { Locale } from '../core/message.js';
 import { createFuzzyIndex, createSoundMapper, type FuzzyHit, type FuzzyIndex } from './fuzzy.js';
@@ -33,8 +33,8 @@ interface CompiledGroup {
   soundsLike: ((sound: string) => boolean) | null;
   /** A Han phrase or regex of the group, to name it when it matched by sound. */
   describe(): string;
-  /** The first of its phrases found as written (for explaining an answer), or null. */
-  phraseIn(normalised: string): string | null;
+  /** The first of its phrases (or regexes) found as written and the text it matched (for explaining an answer), or null. */
+  phraseIn(normalised: string): { phrase: string; found: string } | null;
 }
 
 // Each unit of typo/homophone distance takes this share off the group's weight: 推款 counts 0.9 × 退款.
@@ -44,6 +44,11 @@ const FUZZY_PENALTY = 0.1;
 const FUZZY_MIN_WEIGHT = 3;
 
 type Match = NonNullable<Classification['match']>;
+
+// A regex cue is named by this many characters of its source at most.
+const MAX_PATTERN_SHOWN = 40;
+// Candidates passed on (to the LLM as hints): the strongest few are enough.
+const MAX_CANDIDATES = 4;
 
 interface CompiledLexicon {
   intents: Record<ScoredIntent, CompiledGroup[]>;
@@ -123,7 +128,20 @@ function classifyText(lexicon: CompiledLexicon, text: string, context: ClassifyC
     if (!best || c.confidence > best.confidence || (c.confidence === best.confidence && ACTIONABLE.indexOf(c.intent) < ACTIONABLE.indexOf(best.intent))) best = c;
   }
   if (!best || best.confidence <= whole.confidence) return whole;
-  return { ...whole, intent: best.intent, confidence: best.confidence, match: best.match };
+  return { ...whole, intent: best.intent, confidence: best.confidence, match: best.match, ...mergedCandidates(whole, best) };
+}
+
+/** The whole text's candidates, with the deciding clause's first when the whole lacked it. */
+function mergedCandidates(whole: Classification, clause: Classification): Pick<Classification, 'candidates'> {
+  const list = [...(clause.candidates ?? []).slice(0, 1), ...(whole.candidates ?? [])];
+  const seen = new Set<string>();
+  const unique = list.filter((c) => {
+    const key = `${c.intent}|${c.phrase}|${c.found}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return unique.length > 0 ? { candidates: unique.slice(0, MAX_CANDIDATES) } : {};
 }
 
 function classifyWhole(lexicon: CompiledLexicon, text: string, context: ClassifyContext | null): Classification {
@@ -187,18 +205,32 @@ function classifyWhole(lexicon: CompiledLexicon, text: string, context: Classify
     const found = SCORED_INTENTS.includes(intent as ScoredIntent) ? evidence.get(intent as ScoredIntent) : undefined;
     if (!found) return null;
     if (found.match) return found.match;
-    const phrase = found.group.phraseIn(normalised);
-    return phrase === null ? null : { phrase, found: phrase.replace(/\*$/, ''), distance: 0, kind: 'exact' };
+    const hit = found.group.phraseIn(normalised);
+    return hit === null ? null : { ...hit, distance: 0, kind: 'exact' };
   };
-  const answer = (intent: Intent, confidence: number): Classification => ({
-    intent,
-    confidence: Math.round(Math.min(1, Math.max(0, confidence)) * 1000) / 1000,
-    slots,
-    sentiment,
-    language,
-    source: 'rules',
-    match: explain(intent),
-  });
+  // Every intent with a matching cue, strongest first: the hints the LLM gets when the rules are unsure.
+  const candidates = (): IntentCandidate[] => {
+    const out: IntentCandidate[] = [];
+    for (const [intent] of [...evidence].sort((a, b) => b[1].weight - a[1].weight)) {
+      const match = explain(intent);
+      if (match && out.length < MAX_CANDIDATES) out.push({ intent, ...match });
+    }
+    return out;
+  };
+  const answer = (intent: Intent, confidence: number): Classification => {
+    // Only an unsure answer goes on to the LLM; a sure one need not pay for explaining every cue.
+    const list = confidence < CONFIDENT_THRESHOLD ? candidates() : [];
+    return {
+      intent,
+      confidence: Math.round(Math.min(1, Math.max(0, confidence)) * 1000) / 1000,
+      slots,
+      sentiment,
+      language,
+      source: 'rules',
+      match: explain(intent),
+      ...(list.length > 0 ? { candidates: list } : {}),
+    };
+  };
 
   // Only words as written decide for a person on their own: 货人 sounds like 活人 but asks for no one.
   if (exactHuman >= HUMAN_DECISIVE) return answer('human', saturate(scores.human));
@@ -348,9 +380,13 @@ function compileGroup(group: CueGroup, sound: ((text: string) => string) | null)
     phraseIn: (normalised) => {
       each ??= written.map((phrase, i) => ({ phrase, pattern: new RegExp(phrases[i] ?? '', 'u') }));
       const hit = each.find((e) => e.pattern.test(normalised));
-      if (hit) return hit.phrase;
-      const pattern = group.regex.find((r) => new RegExp(r, 'u').test(normalised));
-      return pattern === undefined ? null : `/${pattern}/`;
+      if (hit) return { phrase: hit.phrase, found: hit.phrase.replace(/\*$/, '') };
+      for (const pattern of group.regex) {
+        const m = new RegExp(pattern, 'u').exec(normalised);
+        // A long pattern is named by its start; `found` is the consumer's words it matched.
+        if (m) return { phrase: `/${pattern.length > MAX_PATTERN_SHOWN ? `${pattern.slice(0, MAX_PATTERN_SHOWN)}…` : pattern}/`, found: m[0] };
+      }
+      return null;
     },
   };
 }

@@ -44,7 +44,7 @@ export function createCascadeClassifier(options: CascadeOptions): IntentClassifi
         return ruled;
       }
       if (!breaker.tryAcquire()) return fallback(ruled, 'fallback_breaker_open');
-      const answer = await llm.classify(text, context);
+      const answer = await llm.classify(text, context, ruled.candidates ?? []);
       if (answer.ok) {
         breaker.recordSuccess();
         metrics.cascade.llm += 1;
@@ -67,6 +67,7 @@ export function createCascadeClassifier(options: CascadeOptions): IntentClassifi
 function mergeSlots(llm: Classification, ruled: Classification): Classification {
   return {
     ...llm,
+    ...(ruled.candidates ? { candidates: ruled.candidates } : {}),
     slots: {
       orderNumber: llm.slots.orderNumber ?? ruled.slots.orderNumber,
       couponCode: llm.slots.couponCode ?? ruled.slots.couponCode,

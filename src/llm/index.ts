@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { HandoffSummarizer } from '../actions/handoff.js';
 import type { IntentClassifier } from '../core/intent.js';
 import { type Clock, systemClock } from '../core/ports.js';
-import { loadLexicon } from '../intent/lexicon.js';
+import { type Lexicon, loadLexicon } from '../intent/lexicon.js';
 import { confidentEnough, createRulesClassifier } from '../intent/rules-classifier.js';
 import { createLocalClassifier } from '../intent/local-classifier.js';
 import { loadModel } from '../intent/ngram-model.js';
@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import { createCascadeClassifier } from './cascade.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { createLlmClient, type LlmConfig } from './client.js';
+import { renderIntentGuide } from './intent-guide.js';
 import { createLlmClassifier } from './llm-classifier.js';
 import { type LlmMetrics, llmMetrics } from './metrics.js';
 import { loadPrompt } from './prompts.js';
@@ -28,6 +29,10 @@ export interface LlmFactoryOptions {
   /** The rules stage (default: the shipped lexicon). */
   rules?: IntentClassifier;
   promptsDir?: string;
+  /** Where the LLM's intent guide (descriptions, examples) comes from (default: the shipped lexicon). */
+  lexicon?: Lexicon;
+  /** The guide of the lexicon in force, asked per call (a published lexicon replaces it); overrides `lexicon`. */
+  guide?: () => Lexicon['guide'];
 }
 
 function callDeps(config: LlmConfig, logger: Logger, metrics: LlmMetrics): LlmCallDeps | null {
@@ -50,12 +55,21 @@ function callDeps(config: LlmConfig, logger: Logger, metrics: LlmMetrics): LlmCa
 export function createClassifier(config: LlmConfig, logger: Logger, options: LlmFactoryOptions = {}): IntentClassifier {
   const metrics = options.metrics ?? llmMetrics;
   // Confident rules, then the local n-gram model (flows/intent-model.json), then the LLM when configured.
-  const rules = options.rules ?? createLocalClassifier({ rules: createRulesClassifier(loadLexicon()), model: loadModel() });
+  let lexicon = options.lexicon ?? null;
+  const rules = options.rules ?? createLocalClassifier({ rules: createRulesClassifier((lexicon ??= loadLexicon())), model: loadModel() });
   const deps = callDeps(config, logger, metrics);
   if (!deps) {
     logger.info({ reason: 'OPENAI_API_KEY is not set' }, 'llm.disabled');
     return rules;
   }
+  const guide = options.guide ?? (() => (lexicon ??= loadLexicon()).guide);
+  // Rendered again only when the lexicon in force changed.
+  let rendered: { from: Lexicon['guide']; text: string } | null = null;
+  const intentGuide = (): string => {
+    const now = guide();
+    if (rendered?.from !== now) rendered = { from: now, text: renderIntentGuide(now) };
+    return rendered.text;
+  };
   logger.info({ model: config.OPENAI_MODEL, baseUrl: config.OPENAI_BASE_URL ?? 'https://api.openai.com/v1', timeoutMs: config.OPENAI_TIMEOUT_MS }, 'llm.enabled');
   const breaker = new CircuitBreaker({
     clock: options.clock ?? systemClock,
@@ -66,7 +80,7 @@ export function createClassifier(config: LlmConfig, logger: Logger, options: Llm
   });
   return createCascadeClassifier({
     rules,
-    llm: createLlmClassifier({ ...deps, prompt: loadPrompt(options.promptsDir ?? PROMPTS_DIR, 'classify') }),
+    llm: createLlmClassifier({ ...deps, prompt: loadPrompt(options.promptsDir ?? PROMPTS_DIR, 'classify'), intentGuide }),
     breaker,
     confident: confidentEnough,
     metrics,

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { Classification, ComplaintCategory, Intent, type ClassifyContext, Sentiment } from '../core/intent.js';
+import { Classification, ComplaintCategory, Intent, type ClassifyContext, type IntentCandidate, Sentiment } from '../core/intent.js';
 import { maskForLlm } from '../core/mask.js';
 import { Locale } from '../core/message.js';
+import { renderHints } from './intent-guide.js';
 import type { LlmCallOutcome } from './metrics.js';
 import { type PromptTemplate, renderPrompt } from './prompts.js';
 import { callStructured, type LlmCallDeps } from './structured-call.js';
@@ -26,20 +27,26 @@ export type LlmClassifyResult = { ok: true; classification: Classification } | {
 
 /** Classifies one message with the LLM; failures are results, for the cascade to fall back on. */
 export interface LlmClassifier {
-  classify(text: string, context: ClassifyContext): Promise<LlmClassifyResult>;
+  /** `hints`: the rules' candidates (intent, matched phrase, distance), passed on to the model. */
+  classify(text: string, context: ClassifyContext, hints?: readonly IntentCandidate[]): Promise<LlmClassifyResult>;
 }
 
 const MAX_TEXT = 2000;
 const MAX_TURN = 400;
 const MAX_TURNS = 6;
 
-/** An LLM classifier over the `classify` prompt; masks personal data before anything is sent. */
-export function createLlmClassifier(deps: LlmCallDeps & { prompt: PromptTemplate }): LlmClassifier {
+/**
+ * An LLM classifier over the `classify` prompt; masks personal data before anything is sent.
+ * `intentGuide` gives the rendered intent list (descriptions and examples from the lexicon in force).
+ */
+export function createLlmClassifier(deps: LlmCallDeps & { prompt: PromptTemplate; intentGuide: () => string }): LlmClassifier {
   return {
-    async classify(text, context) {
+    async classify(text, context, hints = []) {
       const masked = maskForLlm(text).slice(0, MAX_TEXT);
       const { system, user } = renderPrompt(deps.prompt, {
         intents: Intent.options.join(', '),
+        intent_guide: deps.intentGuide(),
+        hints: dataJson(renderHints(hints).map((h) => ({ ...h, found: maskForLlm(h.found).slice(0, MAX_TURN) }))),
         complaint_categories: ComplaintCategory.options.join(', '),
         step: dataJson(context.step),
         recent_turns: dataJson(

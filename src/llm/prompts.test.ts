@@ -51,6 +51,8 @@ describe('prompt files', () => {
       complaint_categories: 'b',
       step: 'null',
       recent_turns: '[]',
+      intent_guide: '- a',
+      hints: '[]',
       message: '"{{intents}} please"',
     });
     expect(user).toContain('<consumer_message>"{{intents}} please"</consumer_message>');
@@ -58,6 +60,6 @@ describe('prompt files', () => {
 
   it('refuses to render with a variable missing', () => {
     const prompt = loadPrompt(PROMPTS_DIR, 'classify');
-    expect(() => renderPrompt(prompt, { intents: 'a' })).toThrow(/missing variables complaint_categories, step, recent_turns, message/);
+    expect(() => renderPrompt(prompt, { intents: 'a' })).toThrow(/missing variables complaint_categories, step, recent_turns, intent_guide, hints, message/);
   });
 });

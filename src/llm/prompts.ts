@@ -10,7 +10,7 @@ export type PromptName = z.infer<typeof PromptName>;
 
 /** The variables the code supplies to each prompt. */
 export const PROMPT_VARIABLES = {
-  classify: ['intents', 'complaint_categories', 'step', 'recent_turns', 'message'],
+  classify: ['intents', 'intent_guide', 'complaint_categories', 'step', 'recent_turns', 'hints', 'message'],
   summarize: ['output_language', 'reason', 'case', 'slots', 'orders', 'transcript', 'rule_summary'],
 } as const satisfies Record<PromptName, readonly string[]>;
 

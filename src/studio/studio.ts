@@ -26,12 +26,28 @@ export const STUDIO_CHANNEL = 'kefu_studio';
 
 /** The intent rules in force; a publish of the lexicon swaps them without a restart. */
 export class SwappableClassifier implements IntentClassifier {
-  constructor(private current: IntentClassifier) {}
+  private current: IntentClassifier;
+  /**
+   * `build` makes the in-process stages from a lexicon (the service: rules, then the local n-gram
+   * model; by default the rules alone).
+   */
+  constructor(
+    private inForce: Lexicon,
+    private readonly build: (lexicon: Lexicon) => IntentClassifier = createRulesClassifier,
+  ) {
+    this.current = build(inForce);
+  }
   classify(text: string, context: ClassifyContext) {
     return this.current.classify(text, context);
   }
-  set(next: IntentClassifier): void {
-    this.current = next;
+  /** The lexicon in force: its `guide` is what the LLM prompt lists. */
+  get lexicon(): Lexicon {
+    return this.inForce;
+  }
+  /** A published lexicon takes over. */
+  useLexicon(lexicon: Lexicon): void {
+    this.current = this.build(lexicon);
+    this.inForce = lexicon;
   }
 }
 
@@ -126,7 +142,7 @@ export class Studio {
     }
     this.deps.library.replace(built.set);
     await saveFlowSnapshots(this.db, this.deps.library, this.deps.clock.now());
-    this.deps.rules.set(createRulesClassifier(built.lexicon));
+    this.deps.rules.useLexicon(built.lexicon);
     this.generation += 1;
     this.deps.logger.info({ generation: this.generation }, 'studio.reloaded');
   }

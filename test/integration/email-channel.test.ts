@@ -110,6 +110,36 @@ describe.each(backends())('email channel on %s', (backend) => {
     expect(out.map((m) => `<${m.externalId}>`)).toContain(reply.messageId);
   });
 
+  it('greets a new email conversation in its first answer and lists the main menu in words, once', async () => {
+    const greeting = '您好！我是客服小助手。我可以帮您办这些事：注册和账户帮助、申请退款、我要投诉、我的退款到哪了、订单和券码问题。';
+    // A clear request: the answer is the registration guide, after the greeting and the menu in words.
+    await post(rawMail({ from: 'sun@example.com', subject: '注册', id: 'greet-1@example.com', text: '我不会注册' }));
+    await service.settle();
+    const [first] = repliesTo('greet-1@example.com');
+    if (!first?.messageId) throw new Error('no first answer');
+    expect(first.text?.startsWith(`${greeting}\n我来一步一步教您`)).toBe(true);
+    expect(first.text).toMatch(/^1\. 注册新账户$/m);
+    // The next answer in the same conversation does not greet again.
+    await post(rawMail({ from: 'sun@example.com', subject: 'Re: 注册', id: 'greet-2@example.com', text: '1', headers: [`In-Reply-To: ${first.messageId}`] }));
+    await service.settle();
+    const [second] = repliesTo('greet-2@example.com');
+    expect(second?.text).toMatch(/^第 1 步（共 3 步）/);
+    expect(second?.text).not.toContain('我是客服小助手');
+
+    // An English mail that the main menu answers: the menu greets and lists the options, no second greeting.
+    await post(rawMail({ from: 'amy@example.com', subject: 'Hello', id: 'greet-3@example.com', text: 'Hello there' }));
+    await service.settle();
+    const [menu] = repliesTo('greet-3@example.com');
+    expect(menu?.text?.startsWith("Hello! I'm the support assistant. What can I help you with?")).toBe(true);
+    expect(menu?.text).not.toContain('I can help you with:');
+    expect(menu?.text).toMatch(/^2\. Request a refund$/m);
+    // In English: a refund request greets with the menu in English words first.
+    await post(rawMail({ from: 'ben@example.com', subject: 'Money', id: 'greet-4@example.com', text: 'I want a refund please' }));
+    await service.settle();
+    const [refund] = repliesTo('greet-4@example.com');
+    expect(refund?.text?.startsWith("Hello! I'm the support assistant. I can help you with: Registration & account help, Request a refund, Make a complaint, Where is my refund?, Orders & coupons.\n")).toBe(true);
+  });
+
   it('stores the same email delivered 3 times once and answers it once', async () => {
     const raw = rawMail({ from: 'li@example.com', subject: 'Coupon question', id: 'dup-1@example.com', text: 'Where is my coupon?' });
     const results = await Promise.all([post(raw), post(raw), post(raw)]);

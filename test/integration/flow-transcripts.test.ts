@@ -85,6 +85,10 @@ async function play(service: Awaited<ReturnType<typeof testService>>, file: stri
     const texts = out.map((m) => m.text);
     expect(texts, `${where}: bot messages`).toHaveLength(turn.bot.length);
     turn.bot.forEach((expected, j) => expect(texts[j], `${where}: bot message ${j + 1}`).toContain(expected));
+    // Dates are worded for the reader (12月7日（周一）, Mon, Dec 7), never shown as 2026-12-07.
+    for (const m of out) {
+      for (const shown of [m.text, ...(m.quickReplies ?? []).map((q) => q.label)]) expect(shown, `${where}: an ISO date shown`).not.toMatch(/\b\d{4}-\d{2}-\d{2}\b/);
+    }
     const last = out.at(-1);
     if (last?.quickReplies) lastReplies = last.quickReplies;
     for (const b of turn.buttons ?? []) {

@@ -31,6 +31,10 @@ const ExactClassification = z.strictObject({
   match: z
     .strictObject({ phrase: z.string(), found: z.string(), distance: z.number().int().min(0), kind: z.enum(['exact', 'pinyin', 'edit']) })
     .nullable(),
+  // The rules' evidence per intent (hints for the LLM): the same closed shape, per intent.
+  candidates: z
+    .array(z.strictObject({ intent: Intent, phrase: z.string(), found: z.string(), distance: z.number().int().min(0), kind: z.enum(['exact', 'pinyin', 'edit']) }))
+    .optional(),
 });
 
 const squash = (s: string) => s.normalize('NFKC').replace(/[\s-]/g, '').toUpperCase();

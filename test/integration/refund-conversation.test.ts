@@ -51,11 +51,11 @@ describe.each(backends())('a refund conversation through the web chat (%s)', (ba
     expect(which.at(-1)?.quickReplies?.some((q) => q.label.includes(coupon!.code))).toBe(true);
     const offer = await say({ text: coupon!.code });
     expect(offer.at(-1)?.text).toContain('¥398.00');
-    expect(offer.at(-1)?.text).toContain('2026-11-25');
+    expect(offer.at(-1)?.text).toContain('最晚 11月25日（周三）');
     expect(await service.database.db.select().from(refunds).where(eq(refunds.couponId, coupon!.id))).toHaveLength(0);
     const done = await say({ choice: 'confirm_refund' });
     expect(done.at(-1)?.text).toContain('¥398.00');
-    expect(done.at(-1)?.text).toContain('2026-11-25');
+    expect(done.at(-1)?.text).toContain('11月25日（周三） 前退回');
     const [row] = await service.database.db.select().from(refunds).where(eq(refunds.couponId, coupon!.id));
     expect(row).toMatchObject({ status: 'approved', policy: 'refund_anytime', amountCents: 39800 });
   });

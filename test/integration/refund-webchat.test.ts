@@ -75,7 +75,7 @@ describe.each(backends())('refund through the web chat API on %s', (backend) => 
     bot = await c.press(bot, '未使用');
     expect(bot.at(-1)?.text).toMatch(/¥398\.00/);
     bot = await c.press(bot, '确认退款');
-    expect(bot.at(-1)?.text).toMatch(/退款成功！¥398\.00 会在 \d{4}-\d{2}-\d{2} 前退回/);
+    expect(bot.at(-1)?.text).toMatch(/退款成功！¥398\.00 会在 \d{1,2}月\d{1,2}日（周[一二三四五六日]） 前退回/);
 
     const after = await refundsOf(DEMO_SENIOR_CUSTOMER_ID);
     expect(after).toHaveLength(before.length + 1);

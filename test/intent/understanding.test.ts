@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Classification } from '../../src/core/intent.js';
 import { halfOf, makeNoisy, score } from '../../src/intent/eval.js';
+import { createSoundMapper } from '../../src/intent/fuzzy.js';
 import { loadLexicon } from '../../src/intent/lexicon.js';
 import { createLocalClassifier } from '../../src/intent/local-classifier.js';
 import { createNgramModel, loadModel, trainModel } from '../../src/intent/ngram-model.js';
@@ -135,6 +136,18 @@ describe('the local n-gram model', () => {
     const model = createNgramModel(a);
     expect(model.predict(normaliseText('退钱'))[0]?.intent).toBe('refund');
     expect(model.predict(normaliseText('忘了密码'))[0]?.intent).toBe('account_help');
+  });
+
+  it('reads a text the same whatever this process read before (sound features are fixed per reading)', () => {
+    const a = createSoundMapper();
+    const b = createSoundMapper();
+    b('谢谢你们的快递，服务很好');
+    expect(a('我那个东西呢')).toBe(b('我那个东西呢'));
+    expect(a('推款')).toBe(a('退款'));
+    const fresh = loadModel();
+    const used = loadModel();
+    for (const t of ['转人工', '怎么注册', '太难吃了', '什么时候到']) used?.predict(normaliseText(t));
+    expect(used?.predict(normaliseText('我那个东西呢'))).toEqual(fresh?.predict(normaliseText('我那个东西呢')));
   });
 
   it('keeps the rules answer when the rules are sure', () => {
