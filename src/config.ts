@@ -70,7 +70,7 @@ const EnvSchema = z.object({
   METRICS_TOKEN: optionalString,
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(500),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().positive().default(8),
-  BOT_MAX_CONCURRENT_TURNS: z.coerce.number().int().positive().max(64).default(4),
+  BOT_MAX_CONCURRENT_TURNS: z.coerce.number().int().positive().max(64).default(8),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(12),
   /** This many refunds by one customer within REFUND_REVIEW_WINDOW_DAYS send the next refund to an agent. */
   REFUND_REVIEW_COUNT: z.coerce.number().int().positive().default(3),

@@ -32,7 +32,7 @@ export interface ProcessorDeps {
   /** How long one processor may hold a conversation before another instance may take over. */
   leaseMs?: number;
   /**
-   * Bot turns run at once by this instance (default 4): the rest wait their turn in memory, so
+   * Bot turns run at once by this instance (default 4; the service passes BOT_MAX_CONCURRENT_TURNS, 8): the rest wait their turn in memory, so
    * intake keeps database connections for storing messages however long the backlog grows.
    */
   maxConcurrentTurns?: number;
