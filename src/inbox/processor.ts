@@ -32,8 +32,8 @@ export interface ProcessorDeps {
   /** How long one processor may hold a conversation before another instance may take over. */
   leaseMs?: number;
   /**
-   * Bot turns run at once by this instance (default 4; the service passes BOT_MAX_CONCURRENT_TURNS, 8): the rest wait their turn in memory, so
-   * intake keeps database connections for storing messages however long the backlog grows.
+   * Bot turns run at once by this instance (BOT_MAX_CONCURRENT_TURNS, default 8): the rest wait
+   * their turn in memory, so intake keeps database connections however long the backlog grows.
    */
   maxConcurrentTurns?: number;
 }
@@ -61,7 +61,7 @@ export class Processor {
 
   constructor(private readonly deps: ProcessorDeps) {
     this.leaseMs = deps.leaseMs ?? CONVERSATION_LEASE_MS;
-    this.turnSlots = new Slots(deps.maxConcurrentTurns ?? 4);
+    this.turnSlots = new Slots(deps.maxConcurrentTurns ?? 8);
   }
 
   /** Processes the conversation's pending messages soon; returns when this instance is done with it. */
