@@ -88,6 +88,7 @@ const HAN = /\p{Script=Han}/u;
 const FILLER = /[\s\p{P}\p{S}]/gu;
 const CLAUSE_BREAK = /[,.!?;~、。，！？；…\n]/u;
 const CLAUSE_BREAK_ALL = /[,.!?;~、。，！？；…\n]+/gu;
+const CLAUSE_BREAK_KEEP = /([,.!?;~、。，！？；…\n]+)/u;
 
 /** The demo platform's order number (`KF` + 8 digits), tolerant of case, spaces and dashes. */
 export function extractOrderNumber(normalised: string): { value: string; match: string } | null {
@@ -114,7 +115,13 @@ const ACTIONABLE: readonly Intent[] = ['human', 'refund', 'complaint', 'account_
 const OVERRULING: readonly Intent[] = ['human', 'refund'];
 
 function classifyText(lexicon: CompiledLexicon, text: string, context: ClassifyContext | null): Classification {
-  const whole = classifyWhole(lexicon, text, context);
+  let whole = classifyWhole(lexicon, text, context);
+  if (!confidentEnough(whole)) {
+    // A request wrapped in a greeting or thanks, read without them when that makes it clearer.
+    const trimmed = withoutCourtesy(lexicon, text);
+    const request = trimmed === text ? null : classifyWhole(lexicon, trimmed, context);
+    if (request && request.intent !== 'other' && request.confidence > whole.confidence) whole = request;
+  }
   if (confidentEnough(whole)) return whole;
   const clauses = text.split(CLAUSE_BREAK_ALL).filter((c) => c.replace(FILLER, '') !== '');
   if (clauses.length < LONG_MESSAGE_CLAUSES) return whole;
@@ -129,6 +136,25 @@ function classifyText(lexicon: CompiledLexicon, text: string, context: ClassifyC
   }
   if (!best || best.confidence <= whole.confidence) return whole;
   return { ...whole, intent: best.intent, confidence: best.confidence, match: best.match, ...mergedCandidates(whole, best) };
+}
+
+/**
+ * The text without its courtesy clauses (a "你好" before or a "谢谢" after the request: clauses of
+ * only the lexicon's tail words) when something else remains. Thanks and greetings count as
+ * feedback (`other`) on their own, so left in they would dilute the request they wrap.
+ */
+function withoutCourtesy(lexicon: CompiledLexicon, text: string): string {
+  // Clauses at even indexes, each followed by its break ("?" and "!" stay with what they end).
+  const parts = text.split(CLAUSE_BREAK_KEEP);
+  const courtesy = (i: number) => {
+    const clause = normaliseText(parts[i] ?? '').replace(FILLER, '');
+    return clause !== '' && onlyTail(clause, lexicon.tails);
+  };
+  const dropped = new Set<number>();
+  for (let i = 0; i < parts.length; i += 2) if (courtesy(i)) dropped.add(i);
+  const kept = parts.filter((p, i) => i % 2 === 0 && !dropped.has(i) && p.replace(FILLER, '') !== '');
+  if (dropped.size === 0 || kept.length === 0) return text;
+  return parts.filter((_, i) => !dropped.has(i) && !dropped.has(i - 1)).join('').replace(/^[\s\p{P}]+/u, '');
 }
 
 /** The whole text's candidates, with the deciding clause's first when the whole lacked it. */

@@ -77,20 +77,20 @@ describe.each(backends())('email channel on %s', (backend) => {
     const info = await customerTransport(smtpPort).sendMail({
       from: '王秀兰 <wang@example.com>',
       to: 'support@kefu.example',
-      subject: '我想退款',
+      subject: '请问',
       messageId: '<smtp-1@example.com>',
-      text: '你好，我想退款\n\n发自我的iPhone',
+      text: '你好，请问一下\n\n发自我的iPhone',
     });
     expect(info.response).toMatch(/^250/);
     // The 250 came after the commit: the message is there before anything else runs.
     const { message, conversation } = await stored('smtp-1@example.com');
-    expect(message.text).toBe('你好，我想退款');
+    expect(message.text).toBe('你好，请问一下');
     expect(message.original).toContain('发自我的iPhone');
 
     await service.settle();
     const [reply] = repliesTo('smtp-1@example.com');
     if (!reply) throw new Error('no reply at the sink');
-    expect(reply.subject).toBe('Re: 我想退款');
+    expect(reply.subject).toBe('Re: 请问');
     expect(reply.to && !Array.isArray(reply.to) ? reply.to.value[0]?.address : null).toBe('wang@example.com');
     expect(reply.from?.value[0]?.address).toBe('support@kefu.example');
     expect(reply.references).toBe('<smtp-1@example.com>');

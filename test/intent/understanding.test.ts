@@ -10,6 +10,26 @@ import { confidentEnough, createRulesClassifier, normaliseText } from '../../src
 const rules = createRulesClassifier(loadLexicon());
 const classify = (text: string) => rules.classifySync(text, null);
 
+describe('courtesy around a request', () => {
+  it.each([
+    ['请帮我退款，谢谢', 'refund'],
+    ['你好，我想退款', 'refund'],
+    ['您好！在吗？', 'human'],
+    ['Hi, I want a refund, thanks!', 'refund'],
+    ['麻煩了，我想退款', 'refund'],
+  ])('a greeting or thanks does not dilute the request: %s', (text, intent) => {
+    const result = classify(text);
+    expect(result.intent).toBe(intent);
+    expect(confidentEnough(result)).toBe(true);
+  });
+
+  it('keeps thanks and greetings on their own as feedback', () => {
+    expect(classify('谢谢').intent).toBe('other');
+    expect(classify('你好').intent).toBe('other');
+    expect(classify('好吃，推荐，谢谢').intent).toBe('other');
+  });
+});
+
 describe('typo- and homophone-tolerant matching', () => {
   it.each(['推款', '腿款', '退宽', '退寬'])('%s (a pinyin-IME slip for 退款) is a refund, less sure than 退款', (text) => {
     const result = classify(text);
