@@ -34,6 +34,8 @@ const EnvSchema = z.object({
   LOG_MESSAGE_TEXT: bool.default(false),
   DEMO_MODE: bool.optional(),
   SEED_ON_EMPTY: bool.default(true),
+  /** The local intent model's artefact (`kefu intents train` writes it); `off` = rules, then the LLM. Default: flows/intent-model.json. */
+  INTENT_MODEL: optionalString,
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalString.pipe(z.url().optional()),
   OPENAI_MODEL: z.string().default('gpt-4o-mini'),

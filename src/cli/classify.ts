@@ -3,9 +3,7 @@ import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { Locale, MAX_TEXT_LENGTH } from '../core/message.js';
 import { DEFAULT_LEXICON_PATH, loadLexicon } from '../intent/lexicon.js';
-import { createRulesClassifier } from '../intent/rules-classifier.js';
-import { createLocalClassifier } from '../intent/local-classifier.js';
-import { loadModel } from '../intent/ngram-model.js';
+import { inProcessStages, serviceModel } from '../intent/local-classifier.js';
 import { loadConfig } from '../config.js';
 import type { IntentClassifier } from '../core/intent.js';
 import { createClassifier } from '../llm/index.js';
@@ -29,7 +27,7 @@ export const registerClassifyCommands: RegisterCommands = (program) => {
     .action(async (opts: { lexicon: string }) => {
       // With OPENAI_API_KEY the rules → LLM cascade (source "llm" where the model answered), else the rules alone.
       const config = loadConfig();
-      const rules = createLocalClassifier({ rules: createRulesClassifier(loadLexicon(opts.lexicon)), model: loadModel() });
+      const rules = inProcessStages(serviceModel(config.INTENT_MODEL))(loadLexicon(opts.lexicon));
       const classifier = createClassifier(config, createLogger(config.LOG_LEVEL, process.stderr), { rules });
       const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
       for await (const line of lines) {

@@ -9,6 +9,7 @@ import { type Database, migrateDatabase, openDatabase } from '../db/client.js';
 import { FlowLibrary } from '../engine/flow-library.js';
 import { loadFlows } from '../engine/load-flows.js';
 import { loadLexicon } from '../intent/lexicon.js';
+import { inProcessStages, serviceModel } from '../intent/local-classifier.js';
 import { silentLogger } from '../logger.js';
 import { FLOWS_DIR } from '../paths.js';
 import { readBaseline } from '../studio/documents.js';
@@ -25,7 +26,7 @@ function offlineStudio(database: Database): Studio {
     logger: silentLogger,
     actions: dryRunActions(createActionDeps(config, silentLogger)),
     library: new FlowLibrary(loadFlows(FLOWS_DIR)),
-    rules: new SwappableClassifier(loadLexicon()),
+    rules: new SwappableClassifier(loadLexicon(), inProcessStages(serviceModel(config.INTENT_MODEL))),
     fourEyes: config.STUDIO_FOUR_EYES,
   });
 }

@@ -1,6 +1,7 @@
 import type { Classification, ClassifyContext, Intent, IntentClassifier } from '../core/intent.js';
-import type { NgramModel } from './ngram-model.js';
-import { confidentEnough, normaliseText } from './rules-classifier.js';
+import type { Lexicon } from './lexicon.js';
+import { DEFAULT_MODEL_PATH, loadModel, type NgramModel } from './ngram-model.js';
+import { confidentEnough, createRulesClassifier, normaliseText } from './rules-classifier.js';
 
 /** Below this the model's answer is not used: the rules' answer (or the LLM, when configured) stands. */
 export const MODEL_MIN_PROBABILITY = 0.6;
@@ -12,6 +13,19 @@ export interface LocalClassifierOptions {
   rules: { classifySync(text: string, context?: ClassifyContext | null): Classification };
   /** The trained n-gram model; null skips the stage (no artefact). */
   model: NgramModel | null;
+  /** Below this the model's answer is not used (default MODEL_MIN_PROBABILITY). */
+  minProbability?: number;
+}
+
+/** The model the service runs: INTENT_MODEL (a path, or `off`), by default the shipped artefact. */
+export function serviceModel(setting: string | undefined): NgramModel | null {
+  if (setting === 'off') return null;
+  return loadModel(setting ?? DEFAULT_MODEL_PATH);
+}
+
+/** How the service builds its in-process stages from a lexicon (the studio swaps the lexicon; the model stays). */
+export function inProcessStages(model: NgramModel | null): (lexicon: Lexicon) => IntentClassifier {
+  return (lexicon) => createLocalClassifier({ rules: createRulesClassifier(lexicon), model });
 }
 
 /**
@@ -21,6 +35,7 @@ export interface LocalClassifierOptions {
  */
 export function createLocalClassifier(options: LocalClassifierOptions): IntentClassifier & { classifySync(text: string, context?: ClassifyContext | null): Classification } {
   const { rules, model } = options;
+  const minProbability = options.minProbability ?? MODEL_MIN_PROBABILITY;
   const classifySync = (text: string, context: ClassifyContext | null = null): Classification => {
     const ruled = rules.classifySync(text, context);
     // The model only speaks where the rules found nothing to go on: where they did find a cue,
@@ -29,7 +44,7 @@ export function createLocalClassifier(options: LocalClassifierOptions): IntentCl
     // English lexicon alone measured better, so the model serves Chinese text only.
     if (!model || confidentEnough(ruled) || ruled.intent !== 'other' || ruled.match !== null || ruled.language === 'en') return ruled;
     const [top] = model.predict(normaliseText(text));
-    if (!top || !MODEL_INTENTS.includes(top.intent) || top.probability < MODEL_MIN_PROBABILITY || top.probability <= ruled.confidence) return ruled;
+    if (!top || !MODEL_INTENTS.includes(top.intent) || top.probability < minProbability || top.probability <= ruled.confidence) return ruled;
     return {
       ...ruled,
       intent: top.intent,

@@ -5,6 +5,7 @@ import type { Database } from '../db/client.js';
 import { FlowLibrary } from '../engine/flow-library.js';
 import { loadFlows } from '../engine/load-flows.js';
 import { loadLexicon } from '../intent/lexicon.js';
+import { inProcessStages, serviceModel } from '../intent/local-classifier.js';
 import type { Logger } from '../logger.js';
 import { FLOWS_DIR } from '../paths.js';
 import { dryRunActions } from './sandbox.js';
@@ -17,9 +18,8 @@ import { Studio, SwappableClassifier } from './studio.js';
 export async function createStudio(deps: { config: Config; logger: Logger; clock: Clock; database: Database }) {
   const { config, logger, clock, database } = deps;
   const library = new FlowLibrary(loadFlows(FLOWS_DIR));
-  // The rules alone. The local n-gram model is not wired here yet: it routes out-of-scope chatter
-  // (a weather question) to orders or a person at p > 0.9; pass a build function to add it.
-  const rules = new SwappableClassifier(loadLexicon());
+  // Confident rules, then the local n-gram model (INTENT_MODEL); a publish swaps the lexicon, the model stays.
+  const rules = new SwappableClassifier(loadLexicon(), inProcessStages(serviceModel(config.INTENT_MODEL)));
   const studio = new Studio({
     database,
     clock,

@@ -40,6 +40,10 @@ export class SwappableClassifier implements IntentClassifier {
   classify(text: string, context: ClassifyContext) {
     return this.current.classify(text, context);
   }
+  /** The same stages over another lexicon (a draft's, in the simulator and golden transcripts). */
+  classifierFor(lexicon: Lexicon): IntentClassifier {
+    return this.build(lexicon);
+  }
   /** The lexicon in force: its `guide` is what the LLM prompt lists. */
   get lexicon(): Lexicon {
     return this.inForce;
@@ -162,7 +166,7 @@ export class Studio {
   private engineOf(texts: ReadonlyMap<string, string>): Engine & { lexicon: Lexicon } {
     const built = this.buildEngine(texts);
     if ('problems' in built) throw new AppError('validation_failed', `the draft does not load: ${built.problems[0] ?? ''}`, { problems: built.problems });
-    return { library: built.library, classifier: createRulesClassifier(built.lexicon), lexicon: built.lexicon };
+    return { library: built.library, classifier: this.deps.rules.classifierFor(built.lexicon), lexicon: built.lexicon };
   }
 
   private known(id: string): void {

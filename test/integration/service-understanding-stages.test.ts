@@ -4,6 +4,7 @@ import { parse, stringify } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/core/ports.js';
 import { DEMO_SENIOR_CUSTOMER_ID } from '../../src/db/seed.js';
+import { conversations } from '../../src/db/schema.js';
 import { DEFAULT_LEXICON_PATH } from '../../src/intent/lexicon.js';
 import { IDENTITY_SECRET, loginAs, webchatSession } from '../support/console.js';
 import { completionBody, completionsHandler, intentAnswer, onUnhandled, thirdPartyServer } from '../support/llm.js';
@@ -21,6 +22,34 @@ async function say(service: Awaited<ReturnType<typeof testService>>, token: stri
   await service.settle();
   return (await call(service, 'GET', '/api/webchat/messages', { token })).body.messages.slice(before).filter((m: { author: string }) => m.author === 'bot');
 }
+
+const NOT_UNDERSTOOD = parse(readFileSync(new URL('../../flows/global.yaml', import.meta.url), 'utf8')).messages.notUnderstood['zh-Hans'];
+
+describe('without an LLM the service runs the local model after the rules', () => {
+  async function flowAfter(env: Record<string, string>, texts: string[]) {
+    const service = await testService('pglite', { clock: new FakeClock(new Date('2026-11-22T09:00:00Z')), env: { WEBCHAT_IDENTITY_SECRET: IDENTITY_SECRET, ...env } });
+    try {
+      const token = await webchatSession(service, DEMO_SENIOR_CUSTOMER_ID);
+      const replies: string[][] = [];
+      for (const text of texts) replies.push((await say(service, token, text)).map((m: { text: string }) => m.text));
+      const [conversation] = await service.database.db.select({ flowId: conversations.flowId }).from(conversations);
+      return { replies, flowId: conversation?.flowId ?? null };
+    } finally {
+      await service.close();
+    }
+  }
+
+  it('a request the lexicon has no words for reaches its flow; chatter about the weather does not', async () => {
+    // 解绑 (unlink a phone number) is in no lexicon phrase: the model, trained on the labelled sets, knows it.
+    const withModel = await flowAfter({}, ['帮我查一下明天的天气', '我要解绑手机号']);
+    expect(withModel.replies[0]?.join('\n')).toContain(NOT_UNDERSTOOD);
+    expect(withModel.flowId).toBe('account');
+
+    const rulesOnly = await flowAfter({ INTENT_MODEL: 'off' }, ['我要解绑手机号']);
+    expect(rulesOnly.replies[0]?.join('\n')).toContain(NOT_UNDERSTOOD);
+    expect(rulesOnly.flowId).not.toBe('account');
+  });
+});
 
 describe('the service sends the LLM the intent guide of the lexicon in force', () => {
   it('a lexicon published in the studio changes the intent guide the LLM is sent', async () => {
