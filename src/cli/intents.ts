@@ -4,7 +4,7 @@ import { halfOf, LABELLED_DIR, LABELLED_FILES, LabelledLine, makeNoisy, readLabe
 import { DEFAULT_LEXICON_PATH, loadLexicon } from '../intent/lexicon.js';
 import { existsSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../config.js';
-import { migrateDatabase, openDatabase } from '../db/client.js';
+import { type Db, migrateDatabase, openDatabase } from '../db/client.js';
 import { studioLabels } from '../db/schema.js';
 import { createLocalClassifier } from '../intent/local-classifier.js';
 import { createNgramModel, DEFAULT_MODEL_PATH, trainModel } from '../intent/ngram-model.js';
@@ -104,13 +104,11 @@ export const registerIntentsTrainCommand: RegisterCommands = (program) => {
     .option('--studio-labels', "also learn from the utterances editors labelled in the studio (the configured database's)")
     .option('--out <path>', 'artefact file', DEFAULT_MODEL_PATH)
     .action(async (opts: { data: string[]; trainingOnly: string[]; half: 'all' | 'tune'; studioLabels?: boolean; out: string }) => {
-      const rows: LabelledLine[] = [...readLabelled(opts.data).filter((r) => opts.half === 'all' || halfOf(r.text) === 'tune'), ...readLabelled(opts.trainingOnly)];
+      let rows: LabelledLine[] = [...readLabelled(opts.data).filter((r) => opts.half === 'all' || halfOf(r.text) === 'tune'), ...readLabelled(opts.trainingOnly)];
       const files = [...opts.data, ...opts.trainingOnly].map((f) => f.split('/').slice(-1)[0] ?? f);
       if (opts.studioLabels) {
         const labelled = await readStudioLabels();
-        // An editor's label overrides a shipped one for the same text.
-        const relabelled = new Set(labelled.map((l) => l.text));
-        rows.splice(0, rows.length, ...rows.filter((r) => !relabelled.has(r.text)), ...labelled);
+        rows = withStudioLabels(rows, labelled);
         files.push(`studio labels (${labelled.length})`);
       }
       const started = performance.now();
@@ -123,16 +121,27 @@ export const registerIntentsTrainCommand: RegisterCommands = (program) => {
     });
 };
 
-/** The studio's labelled utterances from the configured database (DATABASE_URL). */
+/** The utterances editors labelled in the studio (the not-understood list), as training lines. */
+export async function studioLabelled(db: Db): Promise<LabelledLine[]> {
+  const rows = await db.select({ text: studioLabels.text, intent: studioLabels.intent, lang: studioLabels.lang }).from(studioLabels);
+  return rows.flatMap((r) => {
+    const line = LabelledLine.safeParse({ ...r, lang: r.lang === 'en' || r.lang === 'zh-Hant' ? r.lang : 'zh-Hans' });
+    return line.success ? [line.data] : [];
+  });
+}
+
+/** Training lines: the shipped ones, with an editor's label overriding a shipped one for the same text. */
+export function withStudioLabels(shipped: readonly LabelledLine[], labelled: readonly LabelledLine[]): LabelledLine[] {
+  const relabelled = new Set(labelled.map((l) => l.text));
+  return [...shipped.filter((r) => !relabelled.has(r.text)), ...labelled];
+}
+
+/** The studio's labels from the configured database (DATABASE_URL). */
 async function readStudioLabels(): Promise<LabelledLine[]> {
   const database = await openDatabase(loadConfig().database);
   try {
     await migrateDatabase(database);
-    const rows = await database.db.select({ text: studioLabels.text, intent: studioLabels.intent, lang: studioLabels.lang }).from(studioLabels);
-    return rows.flatMap((r) => {
-      const line = LabelledLine.safeParse({ ...r, lang: r.lang === 'en' || r.lang === 'zh-Hant' ? r.lang : 'zh-Hans' });
-      return line.success ? [line.data] : [];
-    });
+    return await studioLabelled(database.db);
   } finally {
     await database.close();
   }

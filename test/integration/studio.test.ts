@@ -1,8 +1,13 @@
+import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/core/ports.js';
 import { auditLog, refunds } from '../../src/db/schema.js';
 import { DEMO_SENIOR_CUSTOMER_ID } from '../../src/db/seed.js';
+import { studioLabelled, withStudioLabels } from '../../src/cli/intents.js';
+import { LABELLED_DIR, LABELLED_FILES, LabelledLine, readLabelled, TRAINING_ONLY_FILES } from '../../src/intent/eval.js';
+import { createNgramModel, trainModel } from '../../src/intent/ngram-model.js';
+import { normaliseText } from '../../src/intent/rules-classifier.js';
 import { backends } from '../support/db.js';
 import { loginAs } from '../support/console.js';
 import { call, testService } from '../support/service.js';
@@ -195,6 +200,19 @@ describe.each(backends())('platform studio on %s', (backend) => {
     const doc = await service.studio.document('flows/intents.yaml');
     expect(doc.draft?.content).toContain('天气');
     await call(service, 'DELETE', '/api/admin/studio/draft?id=flows/intents.yaml', { token: editor });
+  });
+
+  it("'kefu intents train --studio-labels' learns what editors labelled", async () => {
+    // Leaving a group buy (不想参加这个拼团) is in no lexicon phrase and no shipped example.
+    const text = '我不想参加这个拼团了';
+    const labelled = await call(service, 'POST', '/api/admin/studio/labels', { token: editor, body: { text, intent: 'refund', lang: 'zh-Hans' } });
+    expect(labelled.status).toBe(201);
+    const shipped = readLabelled([...LABELLED_FILES.map((f) => join(LABELLED_DIR, f)), ...TRAINING_ONLY_FILES]);
+    const train = (lines: readonly LabelledLine[]) => createNgramModel(trainModel(lines.map((r) => ({ normalised: normaliseText(r.text), intent: r.intent }))));
+    const studio = await studioLabelled(service.database.db);
+    expect(studio).toContainEqual({ text, intent: 'refund', lang: 'zh-Hans' });
+    expect(train(shipped).predict(normaliseText(text))[0]?.intent).not.toBe('refund');
+    expect(train(withStudioLabels(shipped, studio)).predict(normaliseText(text))[0]?.intent).toBe('refund');
   });
 });
 
