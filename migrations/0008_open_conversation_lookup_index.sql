@@ -1,0 +1,1 @@
+CREATE INDEX "conversations_identity_open_idx" ON "conversations" USING btree ("channel_identity_id") WHERE "conversations"."status" <> 'closed';
