@@ -323,7 +323,7 @@ export const conversations = pgTable(
       .on(t.channelIdentityId)
       .where(sql`${t.status} <> 'closed' and ${t.parentConversationId} is null`),
     // Every inbound message looks up its sender's open conversation (linked cases included): without
-    // this, that lookup read the whole conversations table (2.9 ms a message at 5,000 conversations).
+    // this, that lookup read the whole conversations table (18–24 ms at 50,000 conversations, 0.2 ms with it).
     index('conversations_identity_open_idx')
       .on(t.channelIdentityId)
       .where(sql`${t.status} <> 'closed'`),
