@@ -61,8 +61,8 @@ export class Processor {
 
   /**
    * The lease, the conversation row and its first pending messages, built once: the statement every
-   * conversation's processing starts with (building it took about 0.3 ms of CPU each time, a prepared
-   * statement 0.1 ms).
+   * conversation's processing starts with (building it took 0.4–0.7 ms of CPU each time, running the
+   * prepared one 0.1–0.2 ms). Times go in as ISO strings cast in SQL: a placeholder's Date is not encoded.
    */
   private readonly leaseStatement;
 
@@ -71,8 +71,7 @@ export class Processor {
     const id = sql.placeholder('id');
     this.leaseStatement = deps.db
       .update(conversations)
-      // drizzle's types take no placeholder in set(); it binds one like any value of the column.
-      .set({ processingUntil: sql.placeholder('until') as unknown as Date })
+      .set({ processingUntil: sql`${sql.placeholder('until')}::timestamptz` })
       .where(
         and(
           eq(conversations.id, id),
@@ -152,7 +151,7 @@ export class Processor {
     const { db, clock } = this.deps;
     const now = clock.now();
     // The lease, the conversation row and its first pending messages in one round trip.
-    const [leased] = await this.leaseStatement.execute({ id: conversationId, now: now.toISOString(), until: new Date(now.getTime() + this.leaseMs) });
+    const [leased] = await this.leaseStatement.execute({ id: conversationId, now: now.toISOString(), until: new Date(now.getTime() + this.leaseMs).toISOString() });
     if (!leased) return; // another processor holds it and will see our message
     const { pending: firstBatch, ...row } = leased;
     let released = false;
