@@ -15,7 +15,15 @@ const Payload = z.union([LiveEvent, z.array(LiveEvent)]);
 
 type Listener = (event: LiveEvent) => void;
 
-const CHANNEL = 'kefu_events';
+/** The NOTIFY channel live events travel on. */
+export const LIVE_CHANNEL = 'kefu_events';
+const CHANNEL = LIVE_CHANNEL;
+
+/** The NOTIFY payload for events; undefined when too large for one NOTIFY (publish() them instead). */
+export function liveEventPayload(events: LiveEvent | LiveEvent[]): string | undefined {
+  const payload = JSON.stringify(events);
+  return payload.length > MAX_PAYLOAD_BYTES ? undefined : payload;
+}
 
 /**
  * The NOTIFY for events as an SQL expression, to put in the statement that commits the change they
@@ -24,16 +32,11 @@ const CHANNEL = 'kefu_events';
 export function liveEventSql(events: LiveEvent): SQL<unknown>;
 export function liveEventSql(events: LiveEvent[]): SQL<unknown> | undefined;
 export function liveEventSql(events: LiveEvent | LiveEvent[]): SQL<unknown> | undefined {
-  const payload = JSON.stringify(events);
   // A batch too large for one NOTIFY goes through publish() instead.
-  if (payload.length > MAX_PAYLOAD_BYTES) return undefined;
-  return sql`pg_notify(${CHANNEL}, ${payload})`;
+  const payload = liveEventPayload(events);
+  return payload === undefined ? undefined : sql`pg_notify(${CHANNEL}, ${payload})`;
 }
 
-/** The NOTIFY for a new message of a conversation whose ids the statement itself computes. */
-export function messageEventSql(conversationId: SQL, channelIdentityId: SQL): SQL<unknown> {
-  return sql`pg_notify(${CHANNEL}, json_build_object('type', 'message', 'conversationId', ${conversationId}, 'channelIdentityId', ${channelIdentityId})::text)`;
-}
 /** NOTIFY payloads must stay under 8000 bytes; batches are split well below that. */
 const MAX_PAYLOAD_BYTES = 6000;
 

@@ -1,18 +1,18 @@
-import { withoutNulBytes } from './sanitize-inbound.js';
+import { storableStrings } from './sanitize-inbound.js';
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull, ne, sql } from 'drizzle-orm';
-import { z } from 'zod';
 import type { IdentityLevel } from '../core/identity.js';
 import type { Clock } from '../core/ports.js';
 import { detectLocale } from '../core/locale.js';
 import { maskSecrets } from '../core/mask.js';
 import { InboundMessage, type InboundMessageInput } from '../core/message.js';
-import { type Db, rowsOf, type Tx } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import { channelIdentities, conversations, customers, messages } from '../db/schema.js';
 import type { Conversation } from '../db/schema.js';
 import { resolveNumberedChoice } from './numbered-choice.js';
 import { threadPatch } from './thread-matcher.js';
-import { liveEventSql, messageEventSql } from './live-hub.js';
+import { type FastIntake, intakeFast } from './intake-batch.js';
+import { liveEventSql } from './live-hub.js';
 import { writeReplies } from './write-replies.js';
 
 /**
@@ -57,7 +57,7 @@ export interface ReceiveDeps {
  * The flow engine runs afterwards (see Processor); nothing here waits on it.
  */
 export async function receiveInbound(deps: ReceiveDeps, input: InboundMessageInput): Promise<ReceiveResult> {
-  const inbound = InboundMessage.parse(withoutNulBytes(input));
+  const inbound = InboundMessage.parse(storableStrings(input));
   const now = deps.clock.now();
   try {
     const fast = await storeInboundFast(deps, inbound, now);
@@ -82,75 +82,25 @@ export async function receiveInbound(deps: ReceiveDeps, input: InboundMessageInp
   }
 }
 
-const FastResult = z.object({
-  identity_id: z.string(),
-  customer_id: z.string(),
-  conversation_id: z.string().nullable(),
-  message_id: z.string().nullable(),
-});
-
 /**
- * The common case in one statement, without a transaction: a known sender with an open
- * conversation sends a plain message. The identity is touched, the conversation found, the
- * message inserted (deduped by its unique channel id) and the conversation touched, atomically.
+ * The common case without a transaction, in one statement shared with other messages arriving at
+ * the same moment (see intakeFast): a known sender with an open conversation sends a plain message.
  * Returns null when the message needs the general path (new sender or conversation, threading,
  * numbered choices, edits, channel notices); what it did then (the identity's lastSeenAt) is harmless.
  */
 async function storeInboundFast(deps: ReceiveDeps, inbound: InboundMessage, now: Date): Promise<ReceiveResult | DuplicateInbound | null> {
   const numbered = inbound.choice === null && deps.numberedChoices?.(inbound.channel);
   if (inbound.thread || numbered || inbound.editOf !== null || inbound.notices?.length) return null;
-  const { sender } = inbound;
-  const at = now.toISOString();
-  const claim = inbound.identity;
-  const records = claim.remember && claim.level === 'proven';
-  // A proof remembered on the identity counts only where the channel authenticates the sender's id.
-  const level = claim.remember
-    ? sql`(case when ${records} or ident.proven_by is not null then 'proven' else ${claim.level} end)::identity_level`
-    : sql`${claim.level}::identity_level`;
-  const result = await deps.db.execute(sql`
-    with ident as (
-      update ${channelIdentities} set last_seen_at = ${at}::timestamptz
-        ${sender.displayName ? sql`, display_name = ${sender.displayName}` : sql``}
-        ${records ? sql`, proven_by = coalesce(proven_by, ${claim.basis ?? 'channel'}), proven_at = coalesce(proven_at, ${at}::timestamptz)` : sql``}
-      where ${channelIdentities.channel} = ${inbound.channel}::channel_kind and ${channelIdentities.externalId} = ${sender.externalId}
-      returning ${channelIdentities.id} as id, ${channelIdentities.customerId} as customer_id, ${channelIdentities.provenBy} as proven_by
-    ),
-    conv as (
-      select c.id from ${conversations} c, ident where c.channel_identity_id = ident.id and c.status <> 'closed' limit 1
-    ),
-    ins as (
-      insert into ${messages} (conversation_id, direction, author, channel, external_id, text, choice, attachments, original,
-        delivery_status, processed_at, channel_ref, created_at, identity_level)
-      select conv.id, 'in', 'customer', ${inbound.channel}::channel_kind, ${inbound.externalMessageId}, ${maskSecrets(inbound.text)},
-        ${inbound.choice}::text, ${JSON.stringify(inbound.attachments)}::jsonb,
-        ${inbound.original === null ? null : maskSecrets(inbound.original)}::text, 'received',
-        ${inbound.silent ? at : null}::timestamptz, ${inbound.channelMessageRef}::text,
-        ${(inbound.receivedAt ?? now).toISOString()}::timestamptz, ${level}
-      from conv, ident
-      on conflict (channel, external_id) do nothing
-      returning id
-    ),
-    touched as (
-      update ${conversations} set last_message_at = ${at}::timestamptz, updated_at = ${at}::timestamptz,
-        identity_level = (select ${level} from ident)
-      where ${conversations.id} = (select id from conv) and exists (select 1 from ins)
-      returning ${conversations.id}
-    )
-    select ident.id as identity_id, ident.customer_id, (select id from conv) as conversation_id, (select id from ins) as message_id
-      ${deps.announce ? sql`, case when exists (select 1 from ins) then ${messageEventSql(sql`(select id from conv)`, sql`ident.id`)} end as announced` : sql``}
-    from ident`);
-  const [row] = rowsOf<unknown>(result);
-  if (row === undefined) return null;
-  const found = FastResult.parse(row);
-  if (found.conversation_id === null) return null;
-  if (found.message_id === null) return new DuplicateInbound({ id: found.identity_id, customerId: found.customer_id });
-  return {
-    messageId: found.message_id,
-    conversationId: found.conversation_id,
-    customerId: found.customer_id,
-    channelIdentityId: found.identity_id,
-    duplicate: false,
-  };
+  let found: FastIntake;
+  try {
+    found = await intakeFast(deps.db, deps.clock, deps.announce === true, inbound, now);
+  } catch {
+    // The shared statement failed as a whole (nothing of it was stored): each message goes the general way.
+    return null;
+  }
+  if (found.kind === 'general') return null;
+  if (found.kind === 'duplicate') return new DuplicateInbound(found.identity);
+  return { messageId: found.messageId, conversationId: found.conversationId, customerId: found.customerId, channelIdentityId: found.channelIdentityId, duplicate: false };
 }
 
 /** Thrown inside the intake transaction when the message was stored before: rolls it back. */
