@@ -5,6 +5,12 @@ import type { Tx } from '../db/client.js';
 
 /** What every action gets: the turn's transaction (so its writes commit with the bot's replies) and who is asking. */
 export interface ActionContext {
+  /**
+   * The turn's transaction. A bot turn first runs with a handle that only reads: the first write
+   * (insert, update, delete, execute) throws, and the turn runs again inside a real transaction.
+   * So an action must write to the database before any effect outside it (a payment, a mail);
+   * reads and outside reads (order lookups) may happen twice.
+   */
   tx: Tx;
   now: Date;
   clock: Clock;

@@ -4,7 +4,7 @@ import type { ChannelKind, InboundMessageInput } from '../core/message.js';
 import type { Clock } from '../core/ports.js';
 import type { Db } from '../db/client.js';
 import type { Logger } from '../logger.js';
-import { type LiveHub, liveEventSql } from './live-hub.js';
+import { LIVE_CHANNEL, type LiveEvent, type LiveHub, liveEventPayload, liveEventSql } from './live-hub.js';
 import { OutboxWorker } from './outbox-worker.js';
 import { Processor, type ProcessorDeps } from './processor.js';
 import { type ReceiveResult, receiveInbound } from './receive.js';
@@ -67,14 +67,10 @@ export function createPipeline(deps: {
     // announcement goes with the statement that commits the turn.
     onChange: (conversationId) => void hub.publish({ type: 'conversation', conversationId }),
     changeSql: (conversation, repliesDelivered) =>
-      liveEventSql(
-        repliesDelivered
-          ? [
-              { type: 'conversation', conversationId: conversation.id },
-              { type: 'message', conversationId: conversation.id, channelIdentityId: conversation.channelIdentityId },
-            ]
-          : [{ type: 'conversation', conversationId: conversation.id }],
-      ) ?? liveEventSql({ type: 'conversation', conversationId: conversation.id }),
+      liveEventSql(turnEvents(conversation, repliesDelivered)) ?? liveEventSql({ type: 'conversation', conversationId: conversation.id }),
+    changePayload: (conversation, repliesDelivered) =>
+      liveEventPayload(turnEvents(conversation, repliesDelivered)) ?? liveEventPayload({ type: 'conversation', conversationId: conversation.id }) ?? null,
+    notifyChannel: LIVE_CHANNEL,
     storedIsDelivered: (channel) => adapters[channel]?.capabilities.storedIsDelivered === true,
     onDeliveredOnCommit: (channel, count) => {
       for (let i = 0; i < count; i += 1) deps.onSent?.(channel, null);
@@ -118,4 +114,14 @@ export function createPipeline(deps: {
       }
     },
   };
+}
+
+/** What a bot turn announces: the conversation changed, and a message when its replies are already delivered (web chat). */
+function turnEvents(conversation: { id: string; channelIdentityId: string }, repliesDelivered: boolean): LiveEvent[] {
+  return repliesDelivered
+    ? [
+        { type: 'conversation', conversationId: conversation.id },
+        { type: 'message', conversationId: conversation.id, channelIdentityId: conversation.channelIdentityId },
+      ]
+    : [{ type: 'conversation', conversationId: conversation.id }];
 }

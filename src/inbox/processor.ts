@@ -1,9 +1,11 @@
 import { and, asc, eq, getTableColumns, isNotNull, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Clock } from '../core/ports.js';
-import type { Db } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import { type Conversation, conversations, type Message, messages } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { Reply, Responder, TurnResult } from './responder.js';
+import { NeedsTransaction, readOnlyTx } from './read-only-tx.js';
+import { PENDING_BATCH, TurnStore, turnVersionSql, type VersionedConversation } from './turn-store.js';
 import { replyStatements, writeReplies } from './write-replies.js';
 
 export interface ProcessorDeps {
@@ -25,6 +27,9 @@ export interface ProcessorDeps {
    * (no round trip of its own); `onChange` then serves only turns that failed.
    */
   changeSql?: (conversation: Pick<Conversation, 'id' | 'channelIdentityId'>, repliesDelivered: boolean) => SQL<unknown>;
+  /** The same announcement as a NOTIFY payload on `notifyChannel`, for turns stored by the TurnStore. */
+  changePayload?: (conversation: Pick<Conversation, 'id' | 'channelIdentityId'>, repliesDelivered: boolean) => string | null;
+  notifyChannel?: string;
   /** Channels whose replies are delivered once committed (web chat): no outbox row for them. */
   storedIsDelivered?: (channel: Conversation['channel']) => boolean;
   /** Called after the commit for each reply delivered that way (operators' metrics). */
@@ -36,6 +41,11 @@ export interface ProcessorDeps {
    * their turn in memory, so intake keeps database connections however long the backlog grows.
    */
   maxConcurrentTurns?: number;
+  /**
+   * Store turns that write nothing but their replies and state in one guarded statement shared with
+   * other conversations' turns (default), instead of a transaction each. Off: every turn is a transaction.
+   */
+  groupCommit?: boolean;
 }
 
 /**
@@ -45,8 +55,6 @@ export interface ProcessorDeps {
  */
 export const CONVERSATION_LEASE_MS = 5000;
 
-/** Pending messages of one conversation read per query (each still runs in its own turn). */
-const PENDING_BATCH = 20;
 
 /**
  * Runs the responder for stored inbound messages, one conversation at a time: a lease on the
@@ -58,28 +66,15 @@ export class Processor {
   private readonly again = new Set<string>();
   private readonly leaseMs: number;
   private readonly turnSlots: Slots;
-
-  /**
-   * The lease, the conversation row and its first pending messages, built once: the statement every
-   * conversation's processing starts with (building it took 0.4–0.7 ms of CPU each time, running the
-   * prepared one 0.1–0.2 ms). Times go in as ISO strings cast in SQL: a placeholder's Date is not encoded.
-   */
-  private readonly leaseStatement;
+  /** Leases and finished turns of many conversations go to the database together (group commit). */
+  private readonly store: TurnStore;
+  /** What `respond` gets in a turn stored without a transaction: reads pass, any write aborts the try. */
+  private readonly readOnly: Tx;
 
   constructor(private readonly deps: ProcessorDeps) {
     this.leaseMs = deps.leaseMs ?? CONVERSATION_LEASE_MS;
-    const id = sql.placeholder('id');
-    this.leaseStatement = deps.db
-      .update(conversations)
-      .set({ processingUntil: sql`${sql.placeholder('until')}::timestamptz` })
-      .where(
-        and(
-          eq(conversations.id, id),
-          or(isNull(conversations.processingUntil), lt(conversations.processingUntil, sql`${sql.placeholder('now')}::timestamptz`)),
-        ),
-      )
-      .returning({ ...conversationColumns, pending: pendingJson(id) })
-      .prepare('kefu_conversation_lease');
+    this.store = new TurnStore(deps.db, deps.clock, this.leaseMs, deps.notifyChannel ?? '');
+    this.readOnly = readOnlyTx(deps.db);
     this.turnSlots = new Slots(deps.maxConcurrentTurns ?? 8);
   }
 
@@ -149,11 +144,10 @@ export class Processor {
 
   private async processLeased(conversationId: string): Promise<void> {
     const { db, clock } = this.deps;
-    const now = clock.now();
-    // The lease, the conversation row and its first pending messages in one round trip.
-    const [leased] = await this.leaseStatement.execute({ id: conversationId, now: now.toISOString(), until: new Date(now.getTime() + this.leaseMs).toISOString() });
+    // The lease, the conversation row and its first pending messages in one round trip, shared
+    // with other conversations' leases taken at the same moment.
+    const leased = await this.store.lease(conversationId);
     if (!leased) return; // another processor holds it and will see our message
-    const { pending: firstBatch, ...row } = leased;
     let released = false;
     const renew = setInterval(() => {
       db.update(conversations)
@@ -163,12 +157,12 @@ export class Processor {
     }, Math.max(100, Math.floor(this.leaseMs / 3)));
     try {
       // The row in hand stays current through the turns (each turn's update returns it).
-      let conversation: Conversation | null = row;
-      let pending = messagesFromJson(firstBatch);
+      let current: VersionedConversation | null = leased;
+      let pending = leased.pending;
       while (pending.length > 0) {
         for (const message of pending) {
-          const turn = await this.processMessage(conversation, message);
-          conversation = turn.conversation;
+          const turn = await this.processMessage(current, message);
+          current = turn.conversation;
           released = turn.released;
         }
         // The last turn released the lease when nothing else was waiting; otherwise more came
@@ -201,16 +195,111 @@ export class Processor {
   }
 
   /**
+   * The turn stored without a transaction of its own, guarded by the version of the row it was
+   * decided on. Null when it cannot be: the responder wanted to write (an action, a handoff), or
+   * the row changed meanwhile; nothing was written then, and the caller runs the turn in a transaction.
+   */
+  private async tryGroupCommit(current: VersionedConversation, message: Message, now: Date, prepared: unknown): Promise<TurnOutcome | null> {
+    const { responder } = this.deps;
+    const { conversation } = current;
+    let result: TurnResult;
+    try {
+      result = await responder.respond({ tx: this.readOnly, conversation, message, now, prepared });
+    } catch (err) {
+      if (err instanceof NeedsTransaction) return null;
+      throw err;
+    }
+    const direct = this.deps.storedIsDelivered?.(conversation.channel) === true;
+    // A failed batch (another turn's data, a lost connection) falls back to this turn's own transaction.
+    const stored = await this.store
+      .write({
+      conversation: current,
+      messageId: message.id,
+      now,
+      replies: result.replies,
+      patch: result.patch ?? {},
+      delivered: direct,
+      notify: this.deps.changePayload?.(conversation, direct && result.replies.length > 0) ?? null,
+      })
+      .catch((err: unknown) => {
+        this.deps.logger.warn({ err, conversationId: conversation.id }, 'turn.group_commit_failed');
+        return null;
+      });
+    if (!stored) return null;
+    return {
+      conversation: { conversation: stored.conversation, version: stored.version },
+      released: stored.released,
+      wrote: stored.replyIds.length,
+      direct,
+      announced: this.deps.changePayload !== undefined,
+      followUps: result.afterCommit ?? [],
+    };
+  }
+
+  /** The turn inside a transaction holding the conversation's row lock: turns that write, and retries. */
+  private async transactionalTurn(
+    message: Message,
+    now: Date,
+    prepared: unknown,
+    done: (turn: Omit<TurnOutcome, 'wrote'>) => void,
+  ): Promise<number> {
+    const { db, responder } = this.deps;
+    const conversationId = message.conversationId;
+    return db.transaction(async (tx) => {
+      const [conversation] = await tx.select().from(conversations).where(eq(conversations.id, conversationId)).for('update');
+      if (!conversation) throw new Error(`conversation ${conversationId} vanished`);
+      const result: TurnResult = await responder.respond({ tx, conversation, message, now, prepared });
+      const direct = this.deps.storedIsDelivered?.(conversation.channel) === true;
+      const replies = replyStatements(tx, conversation, result.replies, now, direct);
+      const patch = result.patch ?? {};
+      // One statement stores the replies, queues them, marks the message processed, stores the new
+      // state and, when no other message of the conversation waits, releases the lease.
+      const processed = tx.$with('processed', { id: messages.id }).as(
+        tx.update(messages).set({ processedAt: now }).where(eq(messages.id, message.id)).returning({ id: messages.id }).getSQL(),
+      );
+      const othersWaiting = sql`exists (select 1 from ${messages} where ${messages.conversationId} = ${conversationId} and ${messages.direction} = 'in' and ${messages.processedAt} is null and ${messages.id} <> ${message.id})`;
+      const [updated] = await tx
+        .with(...replies.ctes, processed)
+        .update(conversations)
+        .set({
+          ...patch,
+          updatedAt: now,
+          ...(replies.ids.length > 0 ? { lastMessageAt: now } : {}),
+          processingUntil: sql`case when ${othersWaiting} then ${conversations.processingUntil} else null end`,
+        })
+        .where(eq(conversations.id, conversationId))
+        .returning({
+          ...conversationColumns,
+          version: sql<string>`${sql.raw(turnVersionSql(`"conversations"`))}`,
+          ...(this.deps.changeSql ? { announced: this.deps.changeSql(conversation, direct && replies.ids.length > 0) } : {}),
+        });
+      let after: VersionedConversation | null = null;
+      if (updated) {
+        const { announced: _notify, version, ...row } = updated as typeof updated & { announced?: unknown };
+        after = { conversation: row, version };
+      }
+      done({
+        conversation: after,
+        released: updated?.processingUntil === null,
+        direct,
+        announced: this.deps.changeSql !== undefined,
+        followUps: result.afterCommit ?? [],
+      });
+      return replies.ids.length;
+    });
+  }
+
+  /**
    * Runs one turn for a stored message; returns the conversation row as the turn left it (null
    * when unknown, e.g. after a failed turn), which the next message's `prepare` reads, and whether
    * the turn released the lease (nothing else was waiting).
    */
-  private async processMessage(current: Conversation | null, message: Message): Promise<{ conversation: Conversation | null; released: boolean }> {
+  private async processMessage(current: VersionedConversation | null, message: Message): Promise<{ conversation: VersionedConversation | null; released: boolean }> {
     const { db, clock, logger, responder } = this.deps;
     const conversationId = message.conversationId;
     const now = clock.now();
     let wrote = 0;
-    let after: Conversation | null = null;
+    let after: VersionedConversation | null = null;
     let released = false;
     let announced = false;
     let direct = false;
@@ -219,45 +308,16 @@ export class Processor {
       if (this.deps.prepareMessage) message = await this.deps.prepareMessage(message);
       let prepared: unknown;
       if (responder.prepare) {
-        const [fresh] = current ? [current] : await db.select().from(conversations).where(eq(conversations.id, conversationId));
+        const [fresh] = current ? [current.conversation] : await db.select().from(conversations).where(eq(conversations.id, conversationId));
         if (fresh) prepared = await responder.prepare({ conversation: fresh, message, now });
       }
-      wrote = await db.transaction(async (tx) => {
-        const [conversation] = await tx.select().from(conversations).where(eq(conversations.id, conversationId)).for('update');
-        if (!conversation) throw new Error(`conversation ${conversationId} vanished`);
-        const result: TurnResult = await responder.respond({ tx, conversation, message, now, prepared });
-        direct = this.deps.storedIsDelivered?.(conversation.channel) === true;
-        const replies = replyStatements(tx, conversation, result.replies, now, direct);
-        const patch = result.patch ?? {};
-        // One statement stores the replies, queues them, marks the message processed, stores the new
-        // state and, when no other message of the conversation waits, releases the lease.
-        const processed = tx.$with('processed', { id: messages.id }).as(
-          tx.update(messages).set({ processedAt: now }).where(eq(messages.id, message.id)).returning({ id: messages.id }).getSQL(),
-        );
-        const othersWaiting = sql`exists (select 1 from ${messages} where ${messages.conversationId} = ${conversationId} and ${messages.direction} = 'in' and ${messages.processedAt} is null and ${messages.id} <> ${message.id})`;
-        const [updated] = await tx
-          .with(...replies.ctes, processed)
-          .update(conversations)
-          .set({
-            ...patch,
-            updatedAt: now,
-            ...(replies.ids.length > 0 ? { lastMessageAt: now } : {}),
-            processingUntil: sql`case when ${othersWaiting} then ${conversations.processingUntil} else null end`,
-          })
-          .where(eq(conversations.id, conversationId))
-          .returning({
-            ...conversationColumns,
-            ...(this.deps.changeSql ? { announced: this.deps.changeSql(conversation, direct && replies.ids.length > 0) } : {}),
-          });
-        if (updated) {
-          const { announced: _notify, ...row } = updated as typeof updated & { announced?: unknown };
-          after = row;
-        }
-        announced = this.deps.changeSql !== undefined;
-        released = updated?.processingUntil === null;
-        followUps = result.afterCommit ?? [];
-        return replies.ids.length;
-      });
+      const grouped = current && this.deps.groupCommit !== false ? await this.tryGroupCommit(current, message, now, prepared) : null;
+      if (grouped) ({ conversation: after, released, wrote, direct, announced, followUps } = grouped);
+      else {
+        wrote = await this.transactionalTurn(message, now, prepared, (turn) => {
+          ({ conversation: after, released, direct, announced, followUps } = turn);
+        });
+      }
       for (const followUp of followUps) {
         await followUp().catch((err: unknown) => logger.warn({ err, conversationId }, 'turn.follow_up_failed'));
       }
@@ -285,6 +345,15 @@ export class Processor {
   }
 }
 
+interface TurnOutcome {
+  conversation: VersionedConversation | null;
+  released: boolean;
+  wrote: number;
+  direct: boolean;
+  announced: boolean;
+  followUps: (() => Promise<void>)[];
+}
+
 /** A counting semaphore: at most `size` holders, the others wait in arrival order. */
 class Slots {
   private free: number;
@@ -310,27 +379,6 @@ class Slots {
 }
 
 const conversationColumns = getTableColumns(conversations);
-const messageColumns = Object.entries(getTableColumns(messages));
-
-/** The conversation's first pending inbound messages as one JSON array, read with the lease. */
-function pendingJson(conversationId: ReturnType<typeof sql.placeholder>): SQL<unknown> {
-  return sql`(select coalesce(json_agg(m order by m.seq), '[]'::json) from (
-    select * from ${messages} where ${messages.conversationId} = ${conversationId} and ${messages.direction} = 'in' and ${messages.processedAt} is null
-    order by ${messages.seq} limit ${PENDING_BATCH}) m)`;
-}
-
-/** Maps rows read as JSON (column names, driver values) to messages, the way drizzle maps result rows. */
-function messagesFromJson(value: unknown): Message[] {
-  const rows = (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown>[] | null;
-  return (rows ?? []).map((raw) => {
-    const out: Record<string, unknown> = {};
-    for (const [key, column] of messageColumns) {
-      const v = raw[column.name];
-      out[key] = v === null || v === undefined ? null : column.mapFromDriverValue(v);
-    }
-    return out as Message;
-  });
-}
 
 function errorText(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).slice(0, 500);

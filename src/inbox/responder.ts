@@ -20,6 +20,12 @@ export interface ConversationPatch {
 }
 
 export interface TurnInput {
+  /**
+   * Where the turn reads and writes. The processor first offers a handle that only reads: a turn
+   * that writes nothing of its own is stored with many others in one statement. The first write
+   * throws there, and `respond` runs again with a real transaction, so nothing before that first
+   * write may have an effect outside the database.
+   */
   tx: Tx;
   conversation: Conversation;
   message: Message;
