@@ -246,12 +246,7 @@ async function measureIntake(server: Server, connections: number): Promise<Intak
   const after = await counts(server);
   const stored = after.inbound - before.inbound;
   const statements = (await request('GET', `${server.base}/__bench/statements`)).body as { total: number; byStatement: Record<string, number> } | null;
-  // BENCH_STATEMENTS=1: which statements a message costs (PostgreSQL), most frequent first.
-  if (process.env.BENCH_STATEMENTS === '1' && statements && stored > 0) {
-    const rows = Object.entries(statements.byStatement).sort((x, y) => y[1] - x[1]);
-    process.stdout.write(`\n| statements per message (${connections} connections) | statement |\n|---|---|\n`);
-    for (const [text, n] of rows) process.stdout.write(`| ${(n / stored).toFixed(2)} | \`${text.replaceAll('|', '\\|')}\` |\n`);
-  }
+  printStatements(statements, stored, `${connections} connections`);
   return {
     connections,
     rps: round(latencies.length / seconds),
@@ -291,6 +286,14 @@ interface ConversationsResult {
   unanswered: number;
   offScript: number;
   errors: number;
+}
+
+/** BENCH_STATEMENTS=1: which statements a message costs (PostgreSQL), most frequent first. */
+function printStatements(statements: { byStatement: Record<string, number> } | null, stored: number, what: string): void {
+  if (process.env.BENCH_STATEMENTS !== '1' || !statements || stored <= 0) return;
+  const rows = Object.entries(statements.byStatement).sort((x, y) => y[1] - x[1]);
+  process.stdout.write(`\n| statements per message (${what}) | statement |\n|---|---|\n`);
+  for (const [text, n] of rows) process.stdout.write(`| ${(n / stored).toFixed(2)} | \`${text.replaceAll('|', '\\|')}\` |\n`);
 }
 
 /** `connections` people, each in one conversation at a time, each message after the answer to the last. */
@@ -345,6 +348,7 @@ async function measureConversations(
   await closedLoopCount(connections, 20, openFor);
   for (const s of servers) await settle(s);
   const before = await counts(owner);
+  await request('POST', `${owner.base}/__bench/statements/reset`);
   const records: MessageRecord[] = [];
   const tally = { conversations: 0, errors: 0 };
   const started = performance.now();
@@ -352,6 +356,7 @@ async function measureConversations(
   let settled = performance.now();
   for (const s of servers) settled = await settle(s, started);
   const after = await counts(owner);
+  printStatements((await request('GET', `${owner.base}/__bench/statements`)).body as { byStatement: Record<string, number> } | null, after.inbound - before.inbound, `${connections} people`);
   const replies = records.flatMap((r) => (r.replyMs === null ? [] : [r.replyMs]));
   const byScenario: Partial<Record<Scenario, Summary>> = {};
   for (const sc of new Set(records.map((r) => r.scenario))) {

@@ -12,6 +12,8 @@ import { LIVE_CHANNEL } from './live-hub.js';
  * open conversation send plain messages. Each sender's identity is touched, its open conversation
  * found, the message inserted (deduped by its unique channel id) and the conversation touched, all
  * in one autocommit statement: each message is durable before its caller answers the channel.
+ * Rows are locked in id order (senders, then conversations), as every statement locking several
+ * conversations does, so concurrent batches never deadlock.
  * A message the statement cannot take (new sender, no open conversation) comes back without a
  * conversation, and the caller stores it the general way.
  */
@@ -21,12 +23,16 @@ const INTAKE_SQL = (announce: boolean) => `with t as (
     level identity_level, external_id text, text text, choice text, attachments jsonb, original text,
     silent boolean, channel_ref text, created_at timestamptz)
 ),
+senders as (
+  select ci.id, t.i from channel_identities ci join t on ci.channel = t.channel and ci.external_id = t.sender
+  order by ci.id for no key update of ci
+),
 ident as (
   update channel_identities ci set last_seen_at = $2::text::timestamptz,
     display_name = coalesce(t.display_name, ci.display_name),
     proven_by = case when t.records then coalesce(ci.proven_by, t.basis) else ci.proven_by end,
     proven_at = case when t.records then coalesce(ci.proven_at, $2::text::timestamptz) else ci.proven_at end
-  from t where ci.channel = t.channel and ci.external_id = t.sender
+  from senders s join t on t.i = s.i where ci.id = s.id
   returning t.i, ci.id, ci.customer_id,
     (case when t.remember and (t.records or ci.proven_by is not null) then 'proven' else t.level::text end)::identity_level as level
 ),
@@ -44,10 +50,13 @@ ins as (
   on conflict (channel, external_id) do nothing
   returning id, conversation_id, channel, external_id
 ),
+locked as (
+  select c.id, ident.level from conversations c join ins on ins.conversation_id = c.id join conv on conv.id = c.id join ident on ident.i = conv.i
+  order by c.id for no key update of c
+),
 touched as (
-  update conversations c set last_message_at = $2::text::timestamptz, updated_at = $2::text::timestamptz, identity_level = s.level
-  from (select ins.conversation_id as id, ident.level from ins join conv on conv.id = ins.conversation_id join ident on ident.i = conv.i order by 1) s
-  where c.id = s.id
+  update conversations c set last_message_at = $2::text::timestamptz, updated_at = $2::text::timestamptz, identity_level = l.level
+  from locked l where c.id = l.id
   returning c.id
 )
 select t.i, ident.id as identity_id, ident.customer_id, conv.id as conversation_id, ins.id as message_id${

@@ -236,7 +236,11 @@ export class Processor {
     };
   }
 
-  /** The turn inside a transaction holding the conversation's row lock: turns that write, and retries. */
+  /**
+   * The turn inside a transaction holding the conversation's row lock: turns that write, and retries.
+   * `no key update`, the lock an UPDATE takes: a message stored meanwhile only checks its foreign
+   * key (a key-share lock) and need not wait for this turn to commit.
+   */
   private async transactionalTurn(
     message: Message,
     now: Date,
@@ -246,7 +250,7 @@ export class Processor {
     const { db, responder } = this.deps;
     const conversationId = message.conversationId;
     return db.transaction(async (tx) => {
-      const [conversation] = await tx.select().from(conversations).where(eq(conversations.id, conversationId)).for('update');
+      const [conversation] = await tx.select().from(conversations).where(eq(conversations.id, conversationId)).for('no key update');
       if (!conversation) throw new Error(`conversation ${conversationId} vanished`);
       const result: TurnResult = await responder.respond({ tx, conversation, message, now, prepared });
       const direct = this.deps.storedIsDelivered?.(conversation.channel) === true;
@@ -330,7 +334,7 @@ export class Processor {
       announced = false;
       direct = false;
       wrote = await db.transaction(async (tx) => {
-        const [conversation] = await tx.select().from(conversations).where(eq(conversations.id, conversationId)).for('update');
+        const [conversation] = await tx.select().from(conversations).where(eq(conversations.id, conversationId)).for('no key update');
         if (!conversation) return 0;
         const apology: Reply = { author: 'system', text: apologyText(conversation.locale) };
         const ids = await writeReplies(tx, conversation, [apology], now);

@@ -65,8 +65,17 @@ export interface StoredTurn extends VersionedConversation {
 /** Pending messages of one conversation read with its lease (each still runs in its own turn). */
 export const PENDING_BATCH = 20;
 
-const LEASE_SQL = `update conversations c set processing_until = $2::text::timestamptz
-where c.id = any($1::text::uuid[]) and (c.processing_until is null or c.processing_until < $3::text::timestamptz)
+/**
+ * Every statement that locks several conversation rows locks them in id order (intake's, the
+ * lease's, the turn write's guard): two of them never wait for each other in a cycle.
+ */
+const LEASE_SQL = `with free as (
+  select c.id from conversations c
+  where c.id = any($1::text::uuid[]) and (c.processing_until is null or c.processing_until < $3::text::timestamptz)
+  order by c.id for no key update of c
+)
+update conversations c set processing_until = $2::text::timestamptz
+from free where c.id = free.id
 returning c.*, ${turnVersionSql('c')} as kefu_version,
   (select coalesce(json_agg(p order by p.seq), '[]'::json) from (
     select * from messages m where m.conversation_id = c.id and m.direction = 'in' and m.processed_at is null
