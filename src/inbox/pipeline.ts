@@ -68,9 +68,11 @@ export function createPipeline(deps: {
     onChange: (conversationId) => void hub.publish({ type: 'conversation', conversationId }),
     changeSql: (conversation, repliesDelivered) =>
       liveEventSql(turnEvents(conversation, repliesDelivered)) ?? liveEventSql({ type: 'conversation', conversationId: conversation.id }),
-    changePayload: (conversation, repliesDelivered) =>
-      liveEventPayload(turnEvents(conversation, repliesDelivered)) ?? liveEventPayload({ type: 'conversation', conversationId: conversation.id }) ?? null,
-    notifyChannel: LIVE_CHANNEL,
+    changeNotify: {
+      channel: LIVE_CHANNEL,
+      payload: (conversation, repliesDelivered) =>
+        liveEventPayload(turnEvents(conversation, repliesDelivered)) ?? liveEventPayload({ type: 'conversation', conversationId: conversation.id }) ?? null,
+    },
     storedIsDelivered: (channel) => adapters[channel]?.capabilities.storedIsDelivered === true,
     onDeliveredOnCommit: (channel, count) => {
       for (let i = 0; i < count; i += 1) deps.onSent?.(channel, null);

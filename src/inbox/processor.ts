@@ -27,9 +27,11 @@ export interface ProcessorDeps {
    * (no round trip of its own); `onChange` then serves only turns that failed.
    */
   changeSql?: (conversation: Pick<Conversation, 'id' | 'channelIdentityId'>, repliesDelivered: boolean) => SQL<unknown>;
-  /** The same announcement as a NOTIFY payload on `notifyChannel`, for turns stored by the TurnStore. */
-  changePayload?: (conversation: Pick<Conversation, 'id' | 'channelIdentityId'>, repliesDelivered: boolean) => string | null;
-  notifyChannel?: string;
+  /** The same announcement as a NOTIFY (channel and payload), for turns stored together by the TurnStore. */
+  changeNotify?: {
+    channel: string;
+    payload: (conversation: Pick<Conversation, 'id' | 'channelIdentityId'>, repliesDelivered: boolean) => string | null;
+  };
   /** Channels whose replies are delivered once committed (web chat): no outbox row for them. */
   storedIsDelivered?: (channel: Conversation['channel']) => boolean;
   /** Called after the commit for each reply delivered that way (operators' metrics). */
@@ -41,11 +43,6 @@ export interface ProcessorDeps {
    * their turn in memory, so intake keeps database connections however long the backlog grows.
    */
   maxConcurrentTurns?: number;
-  /**
-   * Store turns that write nothing but their replies and state in one guarded statement shared with
-   * other conversations' turns (default), instead of a transaction each. Off: every turn is a transaction.
-   */
-  groupCommit?: boolean;
 }
 
 /**
@@ -54,7 +51,6 @@ export interface ProcessorDeps {
  * instance takes over within seconds instead of waiting out a long lease.
  */
 export const CONVERSATION_LEASE_MS = 5000;
-
 
 /**
  * Runs the responder for stored inbound messages, one conversation at a time: a lease on the
@@ -73,7 +69,7 @@ export class Processor {
 
   constructor(private readonly deps: ProcessorDeps) {
     this.leaseMs = deps.leaseMs ?? CONVERSATION_LEASE_MS;
-    this.store = new TurnStore(deps.db, deps.clock, this.leaseMs, deps.notifyChannel ?? '');
+    this.store = new TurnStore(deps.db, deps.clock, this.leaseMs);
     this.readOnly = readOnlyTx(deps.db);
     this.turnSlots = new Slots(deps.maxConcurrentTurns ?? 8);
   }
@@ -210,28 +206,37 @@ export class Processor {
       throw err;
     }
     const direct = this.deps.storedIsDelivered?.(conversation.channel) === true;
-    // A failed batch (another turn's data, a lost connection) falls back to this turn's own transaction.
+    const payload = this.deps.changeNotify?.payload(conversation, direct && result.replies.length > 0) ?? null;
+    const notify = this.deps.changeNotify && payload !== null ? { channel: this.deps.changeNotify.channel, payload } : null;
     const stored = await this.store
       .write({
-      conversation: current,
-      messageId: message.id,
-      now,
-      replies: result.replies,
-      patch: result.patch ?? {},
-      delivered: direct,
-      notify: this.deps.changePayload?.(conversation, direct && result.replies.length > 0) ?? null,
+        conversation: current,
+        messageId: message.id,
+        now,
+        replies: result.replies,
+        patch: result.patch ?? {},
+        delivered: direct,
+        notify,
       })
-      .catch((err: unknown) => {
+      .catch(async (err: unknown) => {
+        // A failed batch (another turn's data, a lost connection) falls back to this turn's own
+        // transaction, unless the statement committed before its answer was lost: then the turn is done.
         this.deps.logger.warn({ err, conversationId: conversation.id }, 'turn.group_commit_failed');
-        return null;
+        const [row] = await this.deps.db
+          .select({ processedAt: messages.processedAt })
+          .from(messages)
+          .where(eq(messages.id, message.id))
+          .catch(() => []);
+        return row?.processedAt ? ('committed' as const) : null;
       });
     if (!stored) return null;
+    if (stored === 'committed') return { conversation: null, released: false, wrote: 0, direct, announced: false, followUps: [] };
     return {
       conversation: { conversation: stored.conversation, version: stored.version },
       released: stored.released,
       wrote: stored.replyIds.length,
       direct,
-      announced: this.deps.changePayload !== undefined,
+      announced: notify !== null,
       followUps: result.afterCommit ?? [],
     };
   }
@@ -315,7 +320,8 @@ export class Processor {
         const [fresh] = current ? [current.conversation] : await db.select().from(conversations).where(eq(conversations.id, conversationId));
         if (fresh) prepared = await responder.prepare({ conversation: fresh, message, now });
       }
-      const grouped = current && this.deps.groupCommit !== false ? await this.tryGroupCommit(current, message, now, prepared) : null;
+      // Without the row in hand (after a failed turn) the turn goes straight to its transaction.
+      const grouped = current ? await this.tryGroupCommit(current, message, now, prepared) : null;
       if (grouped) ({ conversation: after, released, wrote, direct, announced, followUps } = grouped);
       else {
         wrote = await this.transactionalTurn(message, now, prepared, (turn) => {

@@ -51,8 +51,8 @@ export interface FinishedTurn {
   patch: ConversationPatch;
   /** The channel reads replies from our store: they are delivered once committed (no outbox row). */
   delivered: boolean;
-  /** The live event announcing the change (NOTIFY payload), sent with the commit. */
-  notify: string | null;
+  /** The live event announcing the change, NOTIFYed with the commit. */
+  notify: { channel: string; payload: string } | null;
 }
 
 export interface StoredTurn extends VersionedConversation {
@@ -84,7 +84,7 @@ returning c.*, ${turnVersionSql('c')} as kefu_version,
 const WRITE_SQL = `with t as (
   select * from json_to_recordset($1::text::json) as t(
     conversation_id uuid, version text, message_id uuid, turn_at timestamptz, channel channel_kind,
-    delivered boolean, patch jsonb, replies json, notify text)
+    delivered boolean, patch jsonb, replies json, notify_channel text, notify text)
 ),
 guard as (
   select c.id from conversations c join t on t.conversation_id = c.id
@@ -128,7 +128,7 @@ update conversations c set
   ) then c.processing_until else null end
 from t join guard g on g.id = t.conversation_id
 where c.id = t.conversation_id
-returning c.*, ${turnVersionSql('c')} as kefu_version, case when t.notify is null then null else pg_notify($2::text, t.notify) end as kefu_notified`;
+returning c.*, ${turnVersionSql('c')} as kefu_version, case when t.notify is null then null else pg_notify(t.notify_channel, t.notify) end as kefu_notified`;
 
 const toConversation = rowMapper(conversations);
 const toMessage = rowMapper(messages);
@@ -137,13 +137,7 @@ export class TurnStore {
   private readonly leases: Batcher<string, Leased | null>;
   private readonly writes: Batcher<{ turn: FinishedTurn; replyIds: string[] }, StoredTurn | null>;
 
-  constructor(
-    db: Db,
-    clock: Clock,
-    leaseMs: number,
-    /** The live events' NOTIFY channel. */
-    notifyChannel: string,
-  ) {
+  constructor(db: Db, clock: Clock, leaseMs: number) {
     const query = rawQuery(db);
     this.leases = new Batcher(async (ids) => {
       const now = clock.now();
@@ -176,9 +170,10 @@ export class TurnStore {
           text: r.text,
           ...(r.quickReplies && r.quickReplies.length > 0 ? { quickReplies: r.quickReplies } : {}),
         })),
-        notify: turn.notify,
+        notify_channel: turn.notify?.channel ?? null,
+        notify: turn.notify?.payload ?? null,
       }));
-      const rows = await query(WRITE_SQL, [JSON.stringify(input), notifyChannel]);
+      const rows = await query(WRITE_SQL, [JSON.stringify(input)]);
       const byId = new Map<string, VersionedConversation>();
       for (const raw of rows) {
         const conversation = toConversation(raw);
