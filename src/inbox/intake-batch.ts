@@ -102,14 +102,12 @@ export function intakeFast(db: Db, clock: Clock, announce: boolean, inbound: Inb
       // inside the same statement (its identity row, its unique key); it takes the general path.
       const senders = new Set<string>();
       const ids = new Set<string>();
-      const taken: number[] = [];
       const input = items.flatMap(({ inbound: m, now: at }, i) => {
         const sender = `${m.channel}\u0000${m.sender.externalId}`;
         const id = `${m.channel}\u0000${m.externalMessageId}`;
         if (senders.has(sender) || ids.has(id)) return [];
         senders.add(sender);
         ids.add(id);
-        taken.push(i);
         const claim = m.identity;
         return [
           {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { getTableColumns } from 'drizzle-orm';
 import type { Clock } from '../core/ports.js';
 import { Batcher } from '../db/batcher.js';
@@ -81,6 +82,11 @@ returning c.*, ${turnVersionSql('c')} as kefu_version,
     select * from messages m where m.conversation_id = c.id and m.direction = 'in' and m.processed_at is null
     order by m.seq limit ${PENDING_BATCH}) p) as kefu_pending`;
 
+/**
+ * A finished turn: the rows `replyStatements` writes in a transactional turn (replies a millisecond
+ * apart, delivered or queued in the outbox), the message marked processed, the new state, and the
+ * lease released when nothing else waits; each turn only if its guard holds.
+ */
 const WRITE_SQL = `with t as (
   select * from json_to_recordset($1::text::json) as t(
     conversation_id uuid, version text, message_id uuid, turn_at timestamptz, channel channel_kind,
@@ -193,12 +199,12 @@ export class TurnStore {
 
   /** Stores a finished turn; null when the conversation changed since its version (nothing was written). */
   write(turn: FinishedTurn): Promise<StoredTurn | null> {
-    return this.writes.call({ turn, replyIds: turn.replies.map(() => crypto.randomUUID()) });
+    return this.writes.call({ turn, replyIds: turn.replies.map(() => randomUUID()) });
   }
 }
 
 /** Pending messages read as JSON (column names, driver values), mapped the way drizzle maps rows. */
-export function pendingFromJson(value: unknown): Message[] {
+function pendingFromJson(value: unknown): Message[] {
   const rows = (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown>[] | null;
   return (rows ?? []).map(toMessage);
 }
