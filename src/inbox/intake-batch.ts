@@ -84,66 +84,58 @@ export type FastIntake =
   /** Not for this path: store it the general way. */
   | { kind: 'general' };
 
-const batchers = new WeakMap<Db, Map<boolean, Batcher<{ inbound: InboundMessage; now: Date }, FastIntake>>>();
+/** Stores plain messages of known senders with an open conversation, together with others arriving at the same moment. */
+export type IntakeBatch = (inbound: InboundMessage, now: Date) => Promise<FastIntake>;
 
-/** Stores a plain message of a known sender with an open conversation, together with others arriving at the same moment. */
-export function intakeFast(db: Db, clock: Clock, announce: boolean, inbound: InboundMessage, now: Date): Promise<FastIntake> {
-  let byAnnounce = batchers.get(db);
-  if (!byAnnounce) {
-    byAnnounce = new Map();
-    batchers.set(db, byAnnounce);
-  }
-  let batcher = byAnnounce.get(announce);
-  if (!batcher) {
-    const query = rawQuery(db);
-    const text = INTAKE_SQL(announce);
-    batcher = new Batcher(async (items) => {
-      // One message per sender and per channel id in a statement: a second one would meet the first
-      // inside the same statement (its identity row, its unique key); it takes the general path.
-      const senders = new Set<string>();
-      const ids = new Set<string>();
-      const input = items.flatMap(({ inbound: m, now: at }, i) => {
-        const sender = `${m.channel}\u0000${m.sender.externalId}`;
-        const id = `${m.channel}\u0000${m.externalMessageId}`;
-        if (senders.has(sender) || ids.has(id)) return [];
-        senders.add(sender);
-        ids.add(id);
-        const claim = m.identity;
-        return [
-          {
-            i,
-            channel: m.channel,
-            sender: m.sender.externalId,
-            display_name: m.sender.displayName || null,
-            records: claim.remember && claim.level === 'proven',
-            basis: claim.basis ?? 'channel',
-            remember: claim.remember,
-            level: claim.level,
-            external_id: m.externalMessageId,
-            text: maskSecrets(m.text),
-            choice: m.choice,
-            attachments: m.attachments,
-            original: m.original === null ? null : maskSecrets(m.original),
-            silent: m.silent,
-            channel_ref: m.channelMessageRef,
-            created_at: (m.receivedAt ?? at).toISOString(),
-          },
-        ];
-      });
-      const results: FastIntake[] = items.map(() => ({ kind: 'general' }));
-      if (input.length === 0) return results;
-      const rows = await query(text, [JSON.stringify(input), clock.now().toISOString(), ...(announce ? [LIVE_CHANNEL] : [])]);
-      for (const raw of rows) {
-        const row = Row.parse(raw);
-        if (row.identity_id === null || row.customer_id === null || row.conversation_id === null) continue;
-        results[row.i] =
-          row.message_id === null
-            ? { kind: 'duplicate', identity: { id: row.identity_id, customerId: row.customer_id } }
-            : { kind: 'stored', messageId: row.message_id, conversationId: row.conversation_id, customerId: row.customer_id, channelIdentityId: row.identity_id };
-      }
-      return results;
-    }, 64, 4);
-    byAnnounce.set(announce, batcher);
-  }
-  return batcher.call({ inbound, now });
+/** One per database and process: the pipeline makes it, and intake shares it. */
+export function createIntakeBatch(db: Db, clock: Clock, announce: boolean): IntakeBatch {
+  const query = rawQuery(db);
+  const text = INTAKE_SQL(announce);
+  const batcher = new Batcher<{ inbound: InboundMessage; now: Date }, FastIntake>(async (items) => {
+    // One message per sender and per channel id in a statement: a second one would meet the first
+    // inside the same statement (its identity row, its unique key); it takes the general path.
+    const senders = new Set<string>();
+    const ids = new Set<string>();
+    const input = items.flatMap(({ inbound: m, now: at }, i) => {
+      const sender = `${m.channel}\u0000${m.sender.externalId}`;
+      const id = `${m.channel}\u0000${m.externalMessageId}`;
+      if (senders.has(sender) || ids.has(id)) return [];
+      senders.add(sender);
+      ids.add(id);
+      const claim = m.identity;
+      return [
+        {
+          i,
+          channel: m.channel,
+          sender: m.sender.externalId,
+          display_name: m.sender.displayName || null,
+          records: claim.remember && claim.level === 'proven',
+          basis: claim.basis ?? 'channel',
+          remember: claim.remember,
+          level: claim.level,
+          external_id: m.externalMessageId,
+          text: maskSecrets(m.text),
+          choice: m.choice,
+          attachments: m.attachments,
+          original: m.original === null ? null : maskSecrets(m.original),
+          silent: m.silent,
+          channel_ref: m.channelMessageRef,
+          created_at: (m.receivedAt ?? at).toISOString(),
+        },
+      ];
+    });
+    const results: FastIntake[] = items.map(() => ({ kind: 'general' }));
+    if (input.length === 0) return results;
+    const rows = await query(text, [JSON.stringify(input), clock.now().toISOString(), ...(announce ? [LIVE_CHANNEL] : [])]);
+    for (const raw of rows) {
+      const row = Row.parse(raw);
+      if (row.identity_id === null || row.customer_id === null || row.conversation_id === null) continue;
+      results[row.i] =
+        row.message_id === null
+          ? { kind: 'duplicate', identity: { id: row.identity_id, customerId: row.customer_id } }
+          : { kind: 'stored', messageId: row.message_id, conversationId: row.conversation_id, customerId: row.customer_id, channelIdentityId: row.identity_id };
+    }
+    return results;
+  }, 64, 4);
+  return (inbound, now) => batcher.call({ inbound, now });
 }

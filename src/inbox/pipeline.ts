@@ -4,6 +4,7 @@ import type { ChannelKind, InboundMessageInput } from '../core/message.js';
 import type { Clock } from '../core/ports.js';
 import type { Db } from '../db/client.js';
 import type { Logger } from '../logger.js';
+import { createIntakeBatch } from './intake-batch.js';
 import { LIVE_CHANNEL, type LiveEvent, type LiveHub, liveEventPayload, liveEventSql } from './live-hub.js';
 import { OutboxWorker } from './outbox-worker.js';
 import { Processor, type ProcessorDeps } from './processor.js';
@@ -82,9 +83,10 @@ export function createPipeline(deps: {
   // Threading hints (email) join their conversation; numbered replies answer the last options where a channel has no buttons.
   const matchConversation = createThreadMatcher(clock);
   const numberedChoices = (channel: ChannelKind) => adapters[channel]?.capabilities.buttons === false;
+  const batch = createIntakeBatch(db, clock, true);
   const receive = async (inbound: InboundMessageInput) => {
     // Live views hear of the message from the statement that stores it (see receiveInbound).
-    const result = await receiveInbound({ db, clock, matchConversation, numberedChoices, announce: true }, inbound);
+    const result = await receiveInbound({ db, clock, matchConversation, numberedChoices, announce: true, batch }, inbound);
     if (!result.duplicate) {
       void processor.schedule(result.conversationId);
       // A channel's own notices were written with the message: deliver them without waiting for a poll.

@@ -5,7 +5,7 @@ import { type Conversation, conversations, type Message, messages } from '../db/
 import type { Logger } from '../logger.js';
 import type { Reply, Responder, TurnResult } from './responder.js';
 import { NeedsTransaction, readOnlyTx } from './read-only-tx.js';
-import { PENDING_BATCH, TurnStore, turnVersionSql, type VersionedConversation } from './turn-store.js';
+import { CONVERSATION_VERSION_SQL, PENDING_BATCH, TurnStore, type VersionedConversation } from './turn-store.js';
 import { replyStatements, writeReplies } from './write-replies.js';
 
 export interface ProcessorDeps {
@@ -279,7 +279,7 @@ export class Processor {
         .where(eq(conversations.id, conversationId))
         .returning({
           ...conversationColumns,
-          version: sql<string>`${sql.raw(turnVersionSql(`"conversations"`))}`,
+          version: sql<string>`${sql.raw(CONVERSATION_VERSION_SQL)}`,
           ...(this.deps.changeSql ? { announced: this.deps.changeSql(conversation, direct && replies.ids.length > 0) } : {}),
         });
       let after: VersionedConversation | null = null;

@@ -11,7 +11,7 @@ import { channelIdentities, conversations, customers, messages } from '../db/sch
 import type { Conversation } from '../db/schema.js';
 import { resolveNumberedChoice } from './numbered-choice.js';
 import { threadPatch } from './thread-matcher.js';
-import { type FastIntake, intakeFast } from './intake-batch.js';
+import type { FastIntake, IntakeBatch } from './intake-batch.js';
 import { liveEventSql } from './live-hub.js';
 import { writeReplies } from './write-replies.js';
 
@@ -49,6 +49,8 @@ export interface ReceiveDeps {
   numberedChoices?: (channel: InboundMessage['channel']) => boolean;
   /** Announce each stored message to live views (NOTIFY) in the statement that stores it. */
   announce?: boolean;
+  /** The shared statement for the common case (see createIntakeBatch); without it every message takes the general path. */
+  batch?: IntakeBatch;
 }
 
 /**
@@ -90,10 +92,10 @@ export async function receiveInbound(deps: ReceiveDeps, input: InboundMessageInp
  */
 async function storeInboundFast(deps: ReceiveDeps, inbound: InboundMessage, now: Date): Promise<ReceiveResult | DuplicateInbound | null> {
   const numbered = inbound.choice === null && deps.numberedChoices?.(inbound.channel);
-  if (inbound.thread || numbered || inbound.editOf !== null || inbound.notices?.length) return null;
+  if (!deps.batch || inbound.thread || numbered || inbound.editOf !== null || inbound.notices?.length) return null;
   let found: FastIntake;
   try {
-    found = await intakeFast(deps.db, deps.clock, deps.announce === true, inbound, now);
+    found = await deps.batch(inbound, now);
   } catch {
     // The shared statement failed as a whole (nothing of it was stored): each message goes the general way.
     return null;

@@ -26,7 +26,7 @@ import type { ConversationPatch, Reply } from './responder.js';
 const UNVERSIONED = new Set(['last_message_at', 'updated_at', 'identity_level', 'thread', 'processing_until', 'agent_seen_at']);
 
 /** The version of a conversation row as a turn sees it: a digest of the columns it decides on. */
-export function turnVersionSql(alias: string): string {
+function turnVersionSql(alias: string): string {
   const columns = Object.values(getTableColumns(conversations))
     .map((c) => c.name)
     .filter((name) => !UNVERSIONED.has(name));
@@ -135,6 +135,9 @@ update conversations c set
 from t join guard g on g.id = t.conversation_id
 where c.id = t.conversation_id
 returning c.*, ${turnVersionSql('c')} as kefu_version, case when t.notify is null then null else pg_notify(t.notify_channel, t.notify) end as kefu_notified`;
+
+/** The version of the `conversations` row, for statements that name the table itself (a transactional turn's update). */
+export const CONVERSATION_VERSION_SQL = turnVersionSql('"conversations"');
 
 const toConversation = rowMapper(conversations);
 const toMessage = rowMapper(messages);
