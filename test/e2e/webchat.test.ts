@@ -77,9 +77,9 @@ describe.skipIf(SKIP)('web chat page in Chromium', () => {
     await input.press('Enter');
     // Her own message shows at once, on the right, labelled as hers; then the bot answers with buttons.
     await expect.poll(() => customerItems().count(), { timeout: 2000 }).toBe(1);
-    await expect.poll(() => botItems().count()).toBeGreaterThanOrEqual(1);
     expect(await botItems().first().locator('.author').textContent()).toBe('客服小助手');
     const buttons = page.locator('#quick-replies button');
+    await expect.poll(() => botItems().count(), { timeout: 5000 }).toBe(2);
     await expect.poll(() => buttons.count()).toBeGreaterThanOrEqual(2);
 
     const choice = buttons.first();
@@ -92,7 +92,7 @@ describe.skipIf(SKIP)('web chat page in Chromium', () => {
     const botsBefore = await botItems().count();
     await choice.click();
     await expect.poll(() => customerItems().allTextContents()).toEqual([expect.stringContaining('你好'), expect.stringContaining(label)]);
-    await expect.poll(() => botItems().count()).toBeGreaterThan(botsBefore);
+    await expect.poll(() => botItems().count(), { timeout: 5000 }).toBeGreaterThan(botsBefore);
     // The button sent its choice id, not free text; the transcript matches the server's.
     const pressed = await service.database.db.select().from(messages).where(eq(messages.text, label));
     expect(pressed).toHaveLength(1);
@@ -180,6 +180,50 @@ describe.skipIf(SKIP)('web chat page in Chromium', () => {
       expect(await guestPage.locator('#messages > li.customer').allTextContents()).toEqual([expect.stringContaining('有人吗')]);
     } finally {
       await isolated.close();
+    }
+  });
+
+  it('in senior mode shows the bot\'s messages one at a time, and the answer to hers as soon as it comes', async () => {
+    const paced = await browser.newContext({ viewport: { width: 420, height: 860 }, locale: 'zh-CN' });
+    try {
+      const p = await paced.newPage();
+      // The page's clock is ours: once paused, no pacing timer fires unless the test lets time pass.
+      await p.clock.install();
+      await p.goto(base);
+      // Another first-time senior than the other tests', so the chat starts empty.
+      await p.locator('#customers button', { hasText: '朱红梅' }).click();
+      const bots = p.locator('#messages > li.bot');
+      const buttons = p.locator('#quick-replies button');
+      await expect.poll(() => bots.count(), { timeout: 5000 }).toBe(1);
+      expect(await p.getByRole('switch', { name: '大字模式' }).isChecked()).toBe(true);
+      // Time stands still from just after the greeting (the next bot message would be due 1.2 s later).
+      await p.clock.pauseAt((await p.evaluate(() => Date.now())) + 100);
+
+      // Her question is answered without waiting out the pace: she has read the greeting.
+      await buttons.getByText('订单和券码问题').click();
+      await expect.poll(() => bots.count(), { timeout: 5000 }).toBe(2);
+      await buttons.first().click(); // her order
+      await expect.poll(() => bots.count(), { timeout: 5000 }).toBe(3);
+
+      // "My coupon codes" is answered with two messages: the codes, then what else she can ask.
+      // The second waits its turn behind the typing indicator, with no buttons offered meanwhile.
+      await buttons.getByText('我的券码').click();
+      const token = await p.evaluate(() => JSON.parse(localStorage.getItem('kefu.webchat.v1') ?? '{}').token as string);
+      const serverBotTexts = async () => {
+        const res = await fetch(`${base}/api/webchat/messages`, { headers: { authorization: `Bearer ${token}` } });
+        return ((await res.json()) as { messages: { author: string; text: string }[] }).messages.filter((m) => m.author === 'bot').map((m) => m.text);
+      };
+      await expect.poll(serverBotTexts, { timeout: 5000 }).toHaveLength(5);
+      await expect.poll(() => bots.count(), { timeout: 5000 }).toBe(4);
+      expect(await bots.last().locator('.bubble').textContent()).toMatch(/这个订单共 \d+ 张券/);
+      await expect.poll(() => p.locator('#typing').getAttribute('class')).toMatch(/\bon\b/);
+      expect(await bots.count()).toBe(4);
+      expect(await buttons.count()).toBe(0);
+      await p.clock.runFor(1300);
+      await expect.poll(() => bots.count()).toBe(5);
+      await expect.poll(() => buttons.allTextContents()).toContain('怎么使用');
+    } finally {
+      await paced.close();
     }
   });
 

@@ -486,6 +486,11 @@
   }
 
   function send(payload, displayText, file) {
+    // Senior mode paces the bot's messages one after another. She has read and answered: what is
+    // still queued shows now, and the answer to what she sends shows as soon as it comes.
+    clearTimeout(state.paceTimer);
+    for (const m of state.paced.splice(0)) display(m);
+    state.nextShowAt = 0;
     const item = localItem(uuid(), payload, displayText, file);
     save();
     renderQuickReplies();
