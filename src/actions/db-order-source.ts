@@ -1,7 +1,8 @@
-import { and, desc, eq, inArray, or } from 'drizzle-orm';
+import { and, desc, eq, inArray, or, sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { DbOrTx } from '../db/client.js';
 import { coupons, deals, merchants, orders } from '../db/schema.js';
-import { type DealTerms, type OrderSource, type OrderView, PaymentMethod } from './ports.js';
+import { CouponState, type DealTerms, type OrderSource, type OrderView, PaymentMethod } from './ports.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -12,13 +13,23 @@ export function normaliseLookup(raw: string): { orderNumber: string; couponCode:
   return { orderNumber: compact, couponCode };
 }
 
+/**
+ * An order's coupons come with its row, as JSON (one statement per lookup, not two): a consumer
+ * asking about an order is on the bot's hot path.
+ */
+const orderCoupons = sql<unknown>`coalesce((
+  select json_agg(json_build_object('id', c.id, 'code', c.code, 'state', c.state, 'usedAt', c.used_at, 'expiresAt', c.expires_at) order by c.code)
+  from ${coupons} c where c.order_id = ${orders.id}
+), '[]'::json)`;
+
 const orderColumns = {
   order: orders,
   deal: deals,
   merchant: { id: merchants.id, name: merchants.name, address: merchants.address, phone: merchants.phone, status: merchants.status },
+  coupons: orderCoupons,
 };
 
-type OrderRow = { order: typeof orders.$inferSelect; deal: typeof deals.$inferSelect; merchant: DealTerms['merchant'] };
+type OrderRow = { order: typeof orders.$inferSelect; deal: typeof deals.$inferSelect; merchant: DealTerms['merchant']; coupons: unknown };
 
 /** A deal's terms as consumers are told them, word for word from the record. */
 export function dealTermsOf(deal: typeof deals.$inferSelect): Omit<DealTerms, 'merchant'> {
@@ -45,20 +56,14 @@ function toDealTerms(deal: typeof deals.$inferSelect, merchant: DealTerms['merch
   return { ...dealTermsOf(deal), merchant };
 }
 
-/** Attaches coupons to order rows with one more query (no N+1). */
-async function withCoupons(db: DbOrTx, rows: OrderRow[]): Promise<OrderView[]> {
-  if (rows.length === 0) return [];
-  const couponRows = await db
-    .select()
-    .from(coupons)
-    .where(
-      inArray(
-        coupons.orderId,
-        rows.map((r) => r.order.id),
-      ),
-    )
-    .orderBy(coupons.code);
-  return rows.map(({ order, deal, merchant }) => ({
+/** The coupons' JSON as the driver returns it (parsed or text; timestamps as text). */
+const CouponsJson = z.preprocess(
+  (v) => (typeof v === 'string' ? JSON.parse(v) : v),
+  z.array(z.object({ id: z.string(), code: z.string(), state: CouponState, usedAt: z.coerce.date().nullable(), expiresAt: z.coerce.date() })),
+);
+
+function toOrderView({ order, deal, merchant, coupons: couponsJson }: OrderRow): OrderView {
+  return {
     id: order.id,
     orderNumber: order.orderNumber,
     customerId: order.customerId,
@@ -69,10 +74,8 @@ async function withCoupons(db: DbOrTx, rows: OrderRow[]): Promise<OrderView[]> {
     paymentMethod: PaymentMethod.parse(order.paymentMethod),
     createdAt: order.createdAt,
     deal: toDealTerms(deal, merchant),
-    coupons: couponRows
-      .filter((c) => c.orderId === order.id)
-      .map((c) => ({ id: c.id, code: c.code, state: c.state, usedAt: c.usedAt, expiresAt: c.expiresAt })),
-  }));
+    coupons: CouponsJson.parse(couponsJson),
+  };
 }
 
 function selectOrders(db: DbOrTx) {
@@ -88,7 +91,7 @@ export function createDbOrderSource(): OrderSource {
   return {
     async recentOrders(db, customerId, limit) {
       const rows = await selectOrders(db).where(eq(orders.customerId, customerId)).orderBy(desc(orders.createdAt)).limit(limit);
-      return withCoupons(db, rows);
+      return rows.map(toOrderView);
     },
     async findByNumberOrCode(db, customerId, numberOrCode) {
       const { orderNumber, couponCode } = normaliseLookup(numberOrCode);
@@ -96,12 +99,12 @@ export function createDbOrderSource(): OrderSource {
       const rows = await selectOrders(db)
         .where(and(eq(orders.customerId, customerId), or(eq(orders.orderNumber, orderNumber), inArray(orders.id, byCode))))
         .limit(1);
-      return (await withCoupons(db, rows))[0] ?? null;
+      return rows[0] ? toOrderView(rows[0]) : null;
     },
     async orderWithCoupons(db, customerId, orderId) {
       if (!UUID.test(orderId)) return null;
       const rows = await selectOrders(db).where(and(eq(orders.id, orderId), eq(orders.customerId, customerId)));
-      return (await withCoupons(db, rows))[0] ?? null;
+      return rows[0] ? toOrderView(rows[0]) : null;
     },
     async dealTerms(db, dealId) {
       if (!UUID.test(dealId)) return null;
