@@ -72,7 +72,10 @@ const EnvSchema = z.object({
   METRICS_TOKEN: optionalString,
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(500),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().positive().default(8),
-  BOT_MAX_CONCURRENT_TURNS: z.coerce.number().int().positive().max(64).default(8),
+  /** Bot turns one instance runs at once. */
+  BOT_MAX_CONCURRENT_TURNS: z.coerce.number().int().positive().max(64).default(24),
+  /** Bot turns at once while messages arrive faster than the CPU keeps up (intake comes first then). */
+  BOT_TURNS_UNDER_PRESSURE: z.coerce.number().int().positive().max(64).default(2),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(12),
   /** This many refunds by one customer within REFUND_REVIEW_WINDOW_DAYS send the next refund to an agent. */
   REFUND_REVIEW_COUNT: z.coerce.number().int().positive().default(3),

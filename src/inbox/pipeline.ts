@@ -5,6 +5,7 @@ import type { Clock } from '../core/ports.js';
 import type { Db } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import { createIntakeBatch } from './intake-batch.js';
+import { IntakePressure } from './intake-pressure.js';
 import { LIVE_CHANNEL, type LiveEvent, type LiveHub, liveEventPayload, liveEventSql } from './live-hub.js';
 import { OutboxWorker } from './outbox-worker.js';
 import { Processor, type ProcessorDeps } from './processor.js';
@@ -32,7 +33,7 @@ export function createPipeline(deps: {
   /** The channel adapters the outbox sends through. */
   adapters: Partial<Record<ChannelKind, ChannelAdapter>>;
   responder: Responder;
-  config: Pick<Config, 'OUTBOX_MAX_ATTEMPTS' | 'OUTBOX_POLL_MS' | 'BOT_MAX_CONCURRENT_TURNS'>;
+  config: Pick<Config, 'OUTBOX_MAX_ATTEMPTS' | 'OUTBOX_POLL_MS' | 'BOT_MAX_CONCURRENT_TURNS' | 'BOT_TURNS_UNDER_PRESSURE'>;
   /** Operators' metrics: a message a channel accepted, with when it was written. */
   onSent?: (channel: ChannelKind, writtenAt: Date | null) => void;
   /** Runs before a stored message's turn (fetching the files a channel only referenced). */
@@ -56,12 +57,16 @@ export function createPipeline(deps: {
     deliveredSql: (delivered) =>
       liveEventSql(delivered.map((d) => ({ type: 'message' as const, conversationId: d.conversationId, ...(d.channelIdentityId ? { channelIdentityId: d.channelIdentityId } : {}) }))),
   });
+  // Under a burst, storing and acknowledging messages comes before answering them (see IntakePressure).
+  const pressure = new IntakePressure({ onEased: () => processor.admitTurns() });
   const processor = new Processor({
     db,
     clock,
     logger,
     responder: deps.responder,
     maxConcurrentTurns: deps.config.BOT_MAX_CONCURRENT_TURNS,
+    turnsUnderPressure: deps.config.BOT_TURNS_UNDER_PRESSURE,
+    intakeUnderPressure: () => pressure.under,
     ...(deps.prepareMessage ? { prepareMessage: deps.prepareMessage } : {}),
     onOutbox: () => outbox.kick(),
     // Agents' console views follow conversations live (handoffs happen inside bot turns); the
@@ -86,6 +91,7 @@ export function createPipeline(deps: {
   const batch = createIntakeBatch(db, clock, true);
   const receive = async (inbound: InboundMessageInput) => {
     // Live views hear of the message from the statement that stores it (see receiveInbound).
+    pressure.received();
     const result = await receiveInbound({ db, clock, matchConversation, numberedChoices, announce: true, batch }, inbound);
     if (!result.duplicate) {
       void processor.schedule(result.conversationId);

@@ -39,10 +39,17 @@ export interface ProcessorDeps {
   /** How long one processor may hold a conversation before another instance may take over. */
   leaseMs?: number;
   /**
-   * Bot turns run at once by this instance (BOT_MAX_CONCURRENT_TURNS, default 8): the rest wait
-   * their turn in memory, so intake keeps database connections however long the backlog grows.
+   * Bot turns run at once by this instance (BOT_MAX_CONCURRENT_TURNS, default 24): the rest wait
+   * their turn in memory, so a backlog never takes every database connection.
    */
   maxConcurrentTurns?: number;
+  /**
+   * Bot turns run at once while intake is under pressure (BOT_TURNS_UNDER_PRESSURE, default 2):
+   * messages keep arriving and the process's CPU is saturated (see IntakePressure). Storing and
+   * acknowledging messages comes first then; the backlog is answered at full speed once it eases.
+   */
+  turnsUnderPressure?: number;
+  intakeUnderPressure?: () => boolean;
 }
 
 /**
@@ -71,7 +78,9 @@ export class Processor {
     this.leaseMs = deps.leaseMs ?? CONVERSATION_LEASE_MS;
     this.store = new TurnStore(deps.db, deps.clock, this.leaseMs);
     this.readOnly = readOnlyTx(deps.db);
-    this.turnSlots = new Slots(deps.maxConcurrentTurns ?? 8);
+    const most = Math.max(1, deps.maxConcurrentTurns ?? 24);
+    const underPressure = Math.max(1, Math.min(most, deps.turnsUnderPressure ?? 2));
+    this.turnSlots = new Slots(() => (deps.intakeUnderPressure?.() ? underPressure : most));
   }
 
   /** Processes the conversation's pending messages soon; returns when this instance is done with it. */
@@ -122,6 +131,11 @@ export class Processor {
    */
   async releaseAllLeases(): Promise<void> {
     await this.deps.db.update(conversations).set({ processingUntil: null }).where(isNotNull(conversations.processingUntil));
+  }
+
+  /** Intake's pressure eased: turns held back meanwhile may start. */
+  admitTurns(): void {
+    this.turnSlots.admit();
   }
 
   /** Resolves when nothing is in flight (tests, shutdown). */
@@ -364,27 +378,32 @@ interface TurnOutcome {
   followUps: (() => Promise<void>)[];
 }
 
-/** A counting semaphore: at most `size` holders, the others wait in arrival order. */
+/** A counting semaphore whose size may change: at most `limit()` holders, the others wait in arrival order. */
 class Slots {
-  private free: number;
+  private held = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(size: number) {
-    this.free = Math.max(1, size);
-  }
+  constructor(private readonly limit: () => number) {}
 
   async acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free -= 1;
+    if (this.waiting.length === 0 && this.held < this.limit()) {
+      this.held += 1;
       return;
     }
     await new Promise<void>((resolve) => this.waiting.push(resolve));
   }
 
   release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free += 1;
+    this.held -= 1;
+    this.admit();
+  }
+
+  /** Lets waiting holders in up to the limit (after a release, or when the limit grew). */
+  admit(): void {
+    while (this.waiting.length > 0 && this.held < this.limit()) {
+      this.held += 1;
+      this.waiting.shift()?.();
+    }
   }
 }
 
