@@ -11,33 +11,53 @@ describe('IntakePressure', () => {
     return { state, pressure };
   }
 
-  it('is under pressure only while messages arrive and the event loop is saturated', () => {
+  /** One sample's worth of traffic: messages stored, turns finished. */
+  function traffic(p: IntakePressure, arrived: number, answered: number) {
+    for (let i = 0; i < arrived; i += 1) p.received();
+    for (let i = 0; i < answered; i += 1) p.answered();
+    p.sample();
+  }
+
+  it('is under pressure only while messages arrive twice as fast as they are answered and the event loop is saturated', () => {
     const { state, pressure } = setup();
     expect(pressure.under).toBe(false);
 
-    // Messages arrive while the CPU has room (turns waiting on the LLM use none): no pressure.
-    pressure.received();
+    // A burst while the CPU has room (turns waiting on the LLM use none): no pressure.
     state.utilisation = 0.4;
-    pressure.sample();
+    traffic(pressure, 30, 5);
     expect(pressure.under).toBe(false);
 
     state.utilisation = 0.97;
-    pressure.sample();
+    traffic(pressure, 30, 5);
     expect(pressure.under).toBe(true);
     expect(state.eased).toBe(0);
 
     // The CPU gets room again: eased, and the held-back turns are told so.
     state.utilisation = 0.5;
-    pressure.sample();
+    traffic(pressure, 30, 5);
     expect(pressure.under).toBe(false);
     expect(state.eased).toBe(1);
   });
 
+  it('is no pressure when people wait for their answers, however busy the turns keep the process', () => {
+    const { state, pressure } = setup();
+    state.utilisation = 0.99;
+    // Each person writes again once answered: as many answers as messages.
+    traffic(pressure, 7, 7);
+    expect(pressure.under).toBe(false);
+    traffic(pressure, 7, 9);
+    expect(pressure.under).toBe(false);
+    traffic(pressure, 9, 6);
+    expect(pressure.under).toBe(false);
+    // Then a crowd arrives at once.
+    traffic(pressure, 40, 8);
+    expect(pressure.under).toBe(true);
+  });
+
   it('eases once messages stop arriving, however busy the process still is', () => {
     const { state, pressure } = setup();
-    pressure.received();
     state.utilisation = 0.99;
-    pressure.sample();
+    traffic(pressure, 30, 5);
     expect(pressure.under).toBe(true);
 
     state.now += INTAKE_QUIET_MS - 1;
@@ -49,8 +69,7 @@ describe('IntakePressure', () => {
     expect(state.eased).toBe(1);
 
     // A new burst is pressure again.
-    pressure.received();
-    pressure.sample();
+    traffic(pressure, 30, 5);
     expect(pressure.under).toBe(true);
   });
 });

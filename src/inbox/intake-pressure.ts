@@ -16,11 +16,12 @@ export interface IntakePressureOptions {
 }
 
 /**
- * Whether intake is under pressure: messages are arriving and the event loop is saturated. Bot
- * turns and intake share one process; under a burst, each turn's CPU delays the 202 of the messages
- * behind it. While under pressure the processor runs few turns at once, so stored-and-acknowledged
- * stays fast; once messages stop coming, or the CPU has room, it runs many, and the backlog drains
- * at full speed. A turn waiting on the LLM or the database uses no CPU, so it never counts.
+ * Whether intake is under pressure: messages arrive twice as fast as turns answer them (a burst, not
+ * people waiting for their answers) and the event loop is saturated. Bot turns and intake share one
+ * process; under a burst, each turn's CPU delays the 202 of the messages behind it. While under
+ * pressure the processor runs few turns at once, so stored-and-acknowledged stays fast; once
+ * messages stop coming, or the CPU has room, it runs many, and the backlog drains at full speed.
+ * A turn waiting on the LLM or the database uses no CPU, so it never counts.
  */
 export class IntakePressure {
   private lastReceived = Number.NEGATIVE_INFINITY;
@@ -29,6 +30,10 @@ export class IntakePressure {
   private readonly now: () => number;
   private readonly utilisation: () => number;
   private wasUnder = false;
+  /** Messages stored and turns finished since the last sample; the backlog grew over the last sample. */
+  private arrivedSince = 0;
+  private answeredSince = 0;
+  private growing = false;
 
   constructor(private readonly options: IntakePressureOptions) {
     this.now = options.now ?? (() => performance.now());
@@ -38,6 +43,7 @@ export class IntakePressure {
   /** A message arrived. */
   received(): void {
     this.lastReceived = this.now();
+    this.arrivedSince += 1;
     // Sampled only while messages arrive: an idle service runs no timer.
     if (!this.sampler) {
       this.utilisation(); // starts the window at this message
@@ -46,14 +52,23 @@ export class IntakePressure {
     }
   }
 
-  /** Messages are arriving and the event loop was saturated over the last sample. */
+  /** A bot turn finished. */
+  answered(): void {
+    this.answeredSince += 1;
+  }
+
+  /** Over the last sample messages arrived twice as fast as they were answered and the event loop was saturated; and they still arrive. */
   get under(): boolean {
-    return this.now() - this.lastReceived < INTAKE_QUIET_MS && this.utilised >= SATURATED_UTILISATION;
+    return this.now() - this.lastReceived < INTAKE_QUIET_MS && this.growing && this.utilised >= SATURATED_UTILISATION;
   }
 
   /** Takes one utilisation sample (every 100 ms while messages arrive; tests call it directly). */
   sample(): void {
     this.utilised = this.utilisation();
+    // Twice as fast: people writing again once answered arrive about as fast as they are answered.
+    this.growing = this.arrivedSince > 2 * this.answeredSince;
+    this.arrivedSince = 0;
+    this.answeredSince = 0;
     if (this.now() - this.lastReceived >= INTAKE_QUIET_MS && this.sampler) {
       clearInterval(this.sampler);
       this.sampler = null;

@@ -67,6 +67,7 @@ export function createPipeline(deps: {
     maxConcurrentTurns: deps.config.BOT_MAX_CONCURRENT_TURNS,
     turnsUnderPressure: deps.config.BOT_TURNS_UNDER_PRESSURE,
     intakeUnderPressure: () => pressure.under,
+    onTurnDone: () => pressure.answered(),
     ...(deps.prepareMessage ? { prepareMessage: deps.prepareMessage } : {}),
     onOutbox: () => outbox.kick(),
     // Agents' console views follow conversations live (handoffs happen inside bot turns); the

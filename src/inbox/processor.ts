@@ -50,6 +50,8 @@ export interface ProcessorDeps {
    */
   turnsUnderPressure?: number;
   intakeUnderPressure?: () => boolean;
+  /** Called after each turn (answered or apologised for). */
+  onTurnDone?: () => void;
 }
 
 /**
@@ -365,6 +367,7 @@ export class Processor {
     if (wrote > 0 && direct) this.deps.onDeliveredOnCommit?.(message.channel, wrote);
     else if (wrote > 0) this.deps.onOutbox?.();
     if (!announced) this.deps.onChange?.(conversationId);
+    this.deps.onTurnDone?.();
     return { conversation: after, released };
   }
 }
