@@ -72,8 +72,8 @@ const EnvSchema = z.object({
   METRICS_TOKEN: optionalString,
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(500),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().positive().default(8),
-  /** Bot turns one instance runs at once. */
-  BOT_MAX_CONCURRENT_TURNS: z.coerce.number().int().positive().max(64).default(24),
+  /** Bot turns one instance runs at once; unset: 24 on PostgreSQL, 8 on PGlite (one connection, in this process). */
+  BOT_MAX_CONCURRENT_TURNS: z.coerce.number().int().positive().max(64).optional(),
   /** Bot turns at once while messages arrive faster than the CPU keeps up (intake comes first then). */
   BOT_TURNS_UNDER_PRESSURE: z.coerce.number().int().positive().max(64).default(2),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(12),

@@ -64,7 +64,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     const responder = timedResponder(throttleClaimedReplies(humans.wrapResponder(bot), claimedCap), metrics.turn);
     const onSent = (channel: string, writtenAt: Date | null) => metrics.messageOut(channel, writtenAt ? clock.now().getTime() - writtenAt.getTime() : 0);
     const prepareMessage = (message: Message) => fetchMessageFiles(messageFiles, message, channels.fetchFile(message.channel));
-    const pipeline = createPipeline({ config, db, clock, logger, hub, adapters: channels.adapters, responder, onSent, prepareMessage });
+    const pipeline = createPipeline({ config, db, databaseKind: database.kind, clock, logger, hub, adapters: channels.adapters, responder, onSent, prepareMessage });
     const sweep = createRecoverySweep(pipeline.processor, logger);
     const sessionTtlMs = config.SESSION_TTL_HOURS * 3600_000;
     const mounts = [...channels.mounts, ...humans.mounts, ...aftersales.mounts, ...studioMounts({ studio, db, clock, sessionTtlMs })];

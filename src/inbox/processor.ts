@@ -39,7 +39,7 @@ export interface ProcessorDeps {
   /** How long one processor may hold a conversation before another instance may take over. */
   leaseMs?: number;
   /**
-   * Bot turns run at once by this instance (BOT_MAX_CONCURRENT_TURNS, default 24): the rest wait
+   * Bot turns run at once by this instance (BOT_MAX_CONCURRENT_TURNS; default 24, 8 on PGlite): the rest wait
    * their turn in memory, so a backlog never takes every database connection.
    */
   maxConcurrentTurns?: number;
