@@ -49,6 +49,7 @@ export interface ProcessorDeps {
    * acknowledging messages comes first then; the backlog is answered at full speed once it eases.
    */
   turnsUnderPressure?: number;
+  /** Whether intake is under pressure right now (IntakePressure.under); without it, never. */
   intakeUnderPressure?: () => boolean;
   /** Called after each turn (answered or apologised for). */
   onTurnDone?: () => void;
