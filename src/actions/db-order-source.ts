@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { DbOrTx } from '../db/client.js';
 import { coupons, deals, merchants, orders } from '../db/schema.js';
-import { CouponState, type DealTerms, type OrderSource, type OrderView, PaymentMethod } from './ports.js';
+import { CouponView, type DealTerms, type OrderSource, type OrderView, PaymentMethod } from './ports.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -59,7 +59,7 @@ function toDealTerms(deal: typeof deals.$inferSelect, merchant: DealTerms['merch
 /** The coupons' JSON as the driver returns it (parsed or text; timestamps as text). */
 const CouponsJson = z.preprocess(
   (v) => (typeof v === 'string' ? JSON.parse(v) : v),
-  z.array(z.object({ id: z.string(), code: z.string(), state: CouponState, usedAt: z.coerce.date().nullable(), expiresAt: z.coerce.date() })),
+  z.array(CouponView.extend({ usedAt: z.coerce.date().nullable(), expiresAt: z.coerce.date() })),
 );
 
 function toOrderView({ order, deal, merchant, coupons: couponsJson }: OrderRow): OrderView {
