@@ -25,15 +25,15 @@ export interface IntakePressureOptions {
  */
 export class IntakePressure {
   private lastReceived = Number.NEGATIVE_INFINITY;
-  private utilised = 0;
   private sampler: NodeJS.Timeout | null = null;
   private readonly now: () => number;
   private readonly utilisation: () => number;
   private wasUnder = false;
-  /** Messages stored and turns finished since the last sample; the backlog grew over the last sample. */
+  /** Messages stored and turns finished since the last sample. */
   private arrivedSince = 0;
   private answeredSince = 0;
-  private growing = false;
+  /** The last sample saw a burst on a saturated event loop. */
+  private saturatedBurst = false;
 
   constructor(private readonly options: IntakePressureOptions) {
     this.now = options.now ?? (() => performance.now());
@@ -59,20 +59,19 @@ export class IntakePressure {
 
   /** Over the last sample messages arrived twice as fast as they were answered and the event loop was saturated; and they still arrive. */
   get under(): boolean {
-    return this.now() - this.lastReceived < INTAKE_QUIET_MS && this.growing && this.utilised >= SATURATED_UTILISATION;
+    return this.now() - this.lastReceived < INTAKE_QUIET_MS && this.saturatedBurst;
   }
 
   /** Takes one utilisation sample (every 100 ms while messages arrive; tests call it directly). */
   sample(): void {
-    this.utilised = this.utilisation();
+    const utilised = this.utilisation(); // read every sample: each covers the 100 ms since the last
     // Twice as fast: people writing again once answered arrive about as fast as they are answered.
-    this.growing = this.arrivedSince > 2 * this.answeredSince;
+    this.saturatedBurst = this.arrivedSince > 2 * this.answeredSince && utilised >= SATURATED_UTILISATION;
     this.arrivedSince = 0;
     this.answeredSince = 0;
     if (this.now() - this.lastReceived >= INTAKE_QUIET_MS && this.sampler) {
       clearInterval(this.sampler);
       this.sampler = null;
-      this.utilised = 0;
     }
     const under = this.under;
     if (this.wasUnder && !under) this.options.onEased();
