@@ -66,7 +66,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     ...(options.onQuery ? { debug: (_connection: number, statement: string) => options.onQuery?.(statement) } : {}),
   });
   // Drizzle's driver classes share PgDatabase; only their result-type parameter differs.
-  const db: Db = drizzlePostgres(client, { schema }) as unknown as Db;
+  const db: Db = drizzlePostgres(preparedStatements(client), { schema }) as unknown as Db;
   const unlisteners = new Set<() => Promise<void>>();
   return {
     kind: 'postgres',
@@ -88,6 +88,43 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
       await client.end({ timeout: 5 });
     },
   };
+}
+
+/** The part of a postgres.js client (or of one of its transactions) drizzle calls. */
+interface PostgresJsHandle {
+  unsafe(text: string, params?: unknown[], options?: { prepare?: boolean }): unknown;
+  begin(...args: unknown[]): unknown;
+  savepoint(...args: unknown[]): unknown;
+}
+
+/**
+ * Drizzle sends a query built with its query builder unprepared (postgres.js `prepare: false`)
+ * unless it was given a name with `.prepare(name)`: PostgreSQL then parses and plans it on every
+ * call. Planning the flows' reads (an order with its deal, merchant and coupons) cost more server
+ * time than running them (README "Performance"). This handle makes every statement a prepared one,
+ * in transactions and savepoints too: each connection parses a statement once, and PostgreSQL
+ * chooses between a generic plan and a custom one per statement as it does for `PREPARE`.
+ * Connections are recycled (postgres.js `max_lifetime`), which bounds each one's statement cache.
+ */
+function preparedStatements<T extends object>(handle: T): T {
+  return new Proxy(handle, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      const own = target as unknown as PostgresJsHandle;
+      if (prop === 'unsafe') {
+        return (text: string, params?: unknown[], options?: { prepare?: boolean }) => own.unsafe(text, params, { ...options, prepare: true });
+      }
+      if (prop === 'begin' || prop === 'savepoint') {
+        const open = prop === 'begin' ? own.begin : own.savepoint;
+        return (...args: unknown[]) => {
+          const body = args.pop() as (inner: object) => unknown;
+          return open.call(target, ...args, (inner: object) => body(preparedStatements(inner)));
+        };
+      }
+      return value.bind(target);
+    },
+  });
 }
 
 async function openPglite(dataDir: string | null, options: OpenOptions): Promise<Database> {
