@@ -120,6 +120,14 @@ describe.each(backends())('web chat attachments, labels and CORS on %s', (backen
     expect(preflight.headers.get('access-control-allow-headers')).toMatch(/authorization/);
     const evil = await service.app.request('/api/webchat/labels', { headers: { origin: 'https://evil.example' } });
     expect(evil.headers.get('access-control-allow-origin')).toBeNull();
+    const listed = await service.app.request('/api/webchat/labels', { headers: { origin: 'https://shop.example' } });
+    expect(listed.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+    // The labels are cacheable: a cache must keep the answers to each origin, and to none, apart.
+    expect(listed.headers.get('vary')).toBe('Origin');
+    const sameSite = await service.app.request('/api/webchat/labels');
+    expect(sameSite.status).toBe(200);
+    expect(sameSite.headers.get('access-control-allow-origin')).toBeNull();
+    expect(sameSite.headers.get('vary')).toBe('Origin');
 
     const script = await service.app.request('/widget.js');
     expect(script.status).toBe(200);
