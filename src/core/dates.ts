@@ -3,6 +3,22 @@ export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
 
 type DayLocale = 'zh-Hans' | 'zh-Hant' | 'en';
 
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * A date format, built once per language, time zone and shape: building one costs about 30 times
+ * as much as using it, and a turn that lists a customer's orders formats several dates.
+ */
+export function dateTimeFormat(tag: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${tag} ${JSON.stringify(options)}`;
+  let format = formats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(tag, options);
+    formats.set(key, format);
+  }
+  return format;
+}
+
 /** A date as people of `locale` write it: `12月7日（周一）`, `12月7日（週一）`, `Mon, Dec 7`. */
 export function formatDay(locale: DayLocale, date: Date, timeZone: string = DEFAULT_TIME_ZONE): string {
   return dayText(locale, date, timeZone, false);
@@ -18,9 +34,9 @@ export function formatFullDay(locale: DayLocale, date: Date, timeZone: string = 
 
 function dayText(locale: DayLocale, date: Date, timeZone: string, withYear: boolean): string {
   if (locale === 'en') {
-    return new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', month: 'short', day: 'numeric', ...(withYear ? { year: 'numeric' } : {}) }).format(date);
+    return dateTimeFormat('en-US', { timeZone, weekday: 'short', month: 'short', day: 'numeric', ...(withYear ? { year: 'numeric' } : {}) }).format(date);
   }
-  const parts = new Intl.DateTimeFormat(locale === 'zh-Hant' ? 'zh-TW' : 'zh-CN', {
+  const parts = dateTimeFormat(locale === 'zh-Hant' ? 'zh-TW' : 'zh-CN', {
     timeZone,
     year: 'numeric',
     month: 'numeric',
