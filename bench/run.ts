@@ -92,14 +92,22 @@ async function spawnJson(args: string[], env: Record<string, string>, what: stri
   throw new Error(`${what} exited before listening`);
 }
 
-/** Node's flags for every server, kefu's and the bare endpoint's alike: those `npm start` runs kefu with. */
-const SERVER_NODE_FLAGS = ['--max-semi-space-size=64'];
+/**
+ * Node's flags for every server, kefu's and the bare endpoint's alike: those `npm start` runs kefu
+ * with, plus one garbage-collector thread when PostgreSQL shares the machine (README "Performance":
+ * V8's parallel GC threads then only compete with PostgreSQL for the same cores). BENCH_NODE_FLAGS
+ * replaces them (space-separated).
+ */
+function serverNodeFlags(url: string): string[] {
+  if (process.env.BENCH_NODE_FLAGS !== undefined) return process.env.BENCH_NODE_FLAGS.split(' ').filter(Boolean);
+  return url.startsWith('pglite:') ? ['--max-semi-space-size=64'] : ['--max-semi-space-size=64', '--single-threaded-gc'];
+}
 
 async function startServer(mode: 'bare' | 'full', url: string, env: Record<string, string> = {}): Promise<Server> {
   // BENCH_PROFILE_DIR=<dir> writes a CPU profile of each kefu server (open it in Chrome DevTools).
   const profile = mode === 'full' && process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
   const { child, port, pid } = await spawnJson(
-    ['--expose-gc', ...SERVER_NODE_FLAGS, ...profile, '--import', 'tsx', 'bench/server.ts', mode, url],
+    ['--expose-gc', ...serverNodeFlags(url), ...profile, '--import', 'tsx', 'bench/server.ts', mode, url],
     { WEBCHAT_IDENTITY_SECRET: IDENTITY_SECRET, BENCH_CUSTOMERS: String(S.customers), ...env },
     `${mode} server`,
   );
@@ -715,6 +723,7 @@ function machine() {
     memoryGiB: round(os.totalmem() / 1024 ** 3),
     loadAverage: os.loadavg().map(round),
     node: process.version,
+    serverNodeFlags: { postgres: serverNodeFlags('postgres:'), pglite: serverNodeFlags('pglite:') },
     commit: sh('git rev-parse --short HEAD'),
     dirty: (sh('git status --porcelain --untracked-files=no') ?? '') !== '',
     date: new Date().toISOString(),
