@@ -11,6 +11,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import type { DatabaseTarget } from '../config.js';
 import { AppError } from '../core/errors.js';
+import { withPreparedStatements } from './pglite-prepared.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -143,14 +144,16 @@ async function openPglite(dataDir: string | null, options: OpenOptions): Promise
     releaseLock();
     throw err;
   }
-  const db: Db = drizzlePglite(pg, { schema }) as unknown as Db;
+  // Statements prepared once per text (see pglite-prepared.ts); LISTEN and dumps use PGlite as it is.
+  const client = withPreparedStatements(pg);
+  const db: Db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
     kind: 'pglite',
     db,
     // PGlite's own LISTEN/NOTIFY: a NOTIFY sent inside a statement (with the change it announces)
     // reaches listeners when that statement's transaction commits, as on PostgreSQL.
     async notify(channel, payload) {
-      await pg.query('select pg_notify($1, $2)', [channel, payload]);
+      await client.query('select pg_notify($1, $2)', [channel, payload]);
     },
     async listen(channel, onPayload) {
       const unlisten = await pg.listen(channel, onPayload);
