@@ -72,10 +72,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     const csrf = { sessionCookie: SESSION_COOKIE, trustedOrigins: [config.publicUrl], credentialPaths: ['/api/auth/login'] };
     const app = createApp({ mounts, rawBodyPaths: channels.rawBodyPaths, csrf, db, logger });
     const { processor, outbox } = pipeline;
+    let maintenance: { stop(): Promise<void> } | undefined;
     return {
       ...{ app, database, processor, outbox, hub, studio, seeded: storage.seeded, adapters: channels.adapters, receive },
       ...{ timers: humans.timers, aftersales },
       async start() {
+        maintenance = database.startMaintenance?.(config.PGLITE_MAINTENANCE_MS, logger);
         await pipeline.start(database.kind === 'pglite');
         humans.timers.start();
         // Data retention runs as a durable timer beside the SLA timers (RETENTION_DAYS).
@@ -94,6 +96,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         await outbox.stop();
         await studio.stop();
         await hub.close();
+        await maintenance?.stop();
         await storage.close();
       },
     };

@@ -11,6 +11,8 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import type { DatabaseTarget } from '../config.js';
 import { AppError } from '../core/errors.js';
+import type { Logger } from '../logger.js';
+import { startPgliteMaintenance } from './pglite-maintenance.js';
 import { withPreparedStatements } from './pglite-prepared.js';
 import * as schema from './schema.js';
 
@@ -32,6 +34,8 @@ export interface Database {
   notify(channel: string, payload: string): Promise<void>;
   /** Subscribes to notifications; returns an unsubscribe function. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /** PGlite only: vacuums and analyzes tables every `intervalMs`, as PostgreSQL's autovacuum does (pglite-maintenance.ts). */
+  startMaintenance?(intervalMs: number, logger: Logger): { stop(): Promise<void> };
   close(): Promise<void>;
 }
 
@@ -161,6 +165,7 @@ async function openPglite(dataDir: string | null, options: OpenOptions): Promise
         await unlisten();
       };
     },
+    startMaintenance: (intervalMs, logger) => startPgliteMaintenance(pg, intervalMs, logger),
     async close() {
       try {
         await pg.close();
