@@ -85,6 +85,18 @@ describe('PGlite statements, prepared once per text', () => {
     expect(row).toHaveProperty('mood', null);
   });
 
+  it('delivers a NOTIFY sent by a prepared statement to listeners, once its transaction commits', async () => {
+    const client = withPreparedStatements(pg);
+    const heard: string[] = [];
+    await pg.listen('live', (payload) => heard.push(payload));
+    await client.query(`select pg_notify('live', $1)`, ['一']);
+    await client.transaction(async (tx) => {
+      await tx.query(`select pg_notify('live', $1)`, ['二']);
+      expect(heard).toEqual(['一']);
+    });
+    await expect.poll(() => heard).toEqual(['一', '二']);
+  });
+
   it('keeps at most the given number of statements prepared, closing the least recently used', async () => {
     const statements = new PreparedStatements(pg, 3);
     const client = withPreparedStatements(pg, statements);
