@@ -4,6 +4,7 @@ import { type PGlite, type QueryOptions, type Results, type Transaction, parse, 
 export const PREPARED_STATEMENTS_MAX = 500;
 
 const { serialize } = protocol;
+const { parseResults, parseDescribeStatementResults } = parse;
 /** SQLSTATE of a prepared statement that is gone (`invalid_sql_statement_name`). */
 const STATEMENT_GONE = '26000';
 /** SQLSTATE of "cached plan must not change result type" after a schema change (`feature_not_supported`). */
@@ -106,7 +107,7 @@ export class PreparedStatements {
     } catch (err) {
       throw withQuery(err, text, [], options);
     }
-    const prepared = { name, paramTypes: parse.parseDescribeStatementResults(messages) };
+    const prepared = { name, paramTypes: parseDescribeStatementResults(messages) };
     this.statements.set(text, prepared);
     return prepared;
   }
@@ -172,5 +173,3 @@ function withQuery(err: unknown, query: string, params: unknown[], queryOptions:
   if (err instanceof Error && 'code' in err) Object.assign(err, { query, params, queryOptions });
   return err;
 }
-
-const parseResults = parse.parseResults;
