@@ -179,9 +179,12 @@ describe.skipIf(SKIP)('the embeddable widget on another site, in Chromium', () =
   it('keeps everything across a reload and a 10 s network cut, sending unsent messages once', async () => {
     await page.goto(shop.base);
     await page.locator('#launcher').click();
+    // The chat already holds the earlier tests' messages: wait for the answer to this one.
+    await expect.poll(() => page.locator('#messages > li.bot').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    const answered = await page.locator('#messages > li.bot').count();
     await page.getByLabel('输入您的问题').fill('你好');
     await page.getByLabel('输入您的问题').press('Enter');
-    await expect.poll(() => page.locator('#messages > li.bot').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('#messages > li.bot').count(), { timeout: 15_000 }).toBeGreaterThan(answered);
     const before = await transcript();
     await page.reload();
     await page.locator('#launcher').click();
