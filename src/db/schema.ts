@@ -322,11 +322,11 @@ export const conversations = pgTable(
     uniqueIndex('conversations_open_identity_uq')
       .on(t.channelIdentityId)
       .where(sql`${t.status} <> 'closed' and ${t.parentConversationId} is null`),
-    // Every inbound message looks up its sender's open conversation (linked cases included): without
-    // this, that lookup read the whole conversations table (18–24 ms at 50,000 conversations, 0.2 ms with it).
-    index('conversations_identity_open_idx')
-      .on(t.channelIdentityId)
-      .where(sql`${t.status} <> 'closed'`),
+    // Every inbound message looks up its sender's open conversation (linked cases included), and
+    // every web chat history read all of the sender's conversations: without this, each read the
+    // whole conversations table (18–24 ms at 50,000 conversations, 0.2 ms with it). Not partial, so
+    // closed conversations are found too; `channel_identity_id` never changes, so updates stay HOT.
+    index('conversations_identity_idx').on(t.channelIdentityId),
     uniqueIndex('conversations_reply_token_uq').on(t.replyToken),
     index('conversations_customer_idx').on(t.customerId, t.createdAt),
     index('conversations_queue_idx').on(t.status, t.priority, t.firstResponseDueAt),

@@ -230,7 +230,7 @@ async function findEditedOriginal(tx: Tx, channel: InboundMessage['channel'], re
   return original?.id ?? null;
 }
 
-async function upsertIdentity(tx: Tx, inbound: InboundMessage, now: Date) {
+export async function upsertIdentity(tx: Tx, inbound: InboundMessage, now: Date) {
   const { sender } = inbound;
   // Touching the row locks it until commit: the per-sender mutex of intake.
   const [found] = await tx
@@ -241,8 +241,10 @@ async function upsertIdentity(tx: Tx, inbound: InboundMessage, now: Date) {
       id: channelIdentities.id,
       customerId: channelIdentities.customerId,
       provenBy: channelIdentities.provenBy,
-      // The identity's open conversation, read in the same round trip.
-      openConversationId: sql<string | null>`(select ${conversations.id} from ${conversations} where ${conversations.channelIdentityId} = ${channelIdentities.id} and ${conversations.status} <> 'closed' limit 1)`,
+      // The identity's open conversation, read in the same round trip. Spelled out with an alias:
+      // drizzle writes an UPDATE's columns without their table, and an unqualified "id" inside the
+      // subquery is the conversation's own (it matched nothing, reading every conversation).
+      openConversationId: sql<string | null>`(select c.id from ${conversations} c where c.channel_identity_id = ${channelIdentities}.id and c.status <> 'closed' limit 1)`,
     });
   if (found) return found;
   const resolved = await resolveCustomer(tx, inbound);

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNotNull, ne, sql } from 'drizzle-orm';
+import { type SQL, and, asc, desc, eq, isNotNull, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { Author, Locale } from '../core/message.js';
 import type { WebchatHistoryMessage, WebchatSession, WebchatStore } from '../core/webchat-store.js';
@@ -128,29 +128,7 @@ export function createWebchatStore(db: Db, files: AttachmentStore = createAttach
     async history(channelIdentityId, after, limit) {
       // One statement (one snapshot): the first reply still pending delivery, the conversation's
       // language and the page. A live stream reads this on every change, so it is one round trip.
-      const result = await db.execute(sql`
-        with mine as (select ${conversations.id} as id from ${conversations} where ${conversations.channelIdentityId} = ${channelIdentityId}),
-        meta as (
-          select
-            (select min(m.seq) from ${messages} m where m.conversation_id in (select id from mine) and m.seq > ${after}
-               and m.direction = 'out' and m.delivery_status = 'pending') as undelivered,
-            latest.locale, latest.agent_seen_at
-          from (select 1) one left join lateral (
-            select c.locale, c.agent_seen_at from ${conversations} c where c.channel_identity_id = ${channelIdentityId}
-            order by c.last_message_at desc limit 1
-          ) latest on true
-        )
-        select meta.undelivered, meta.locale, meta.agent_seen_at, r.id, r.seq, r.author, r.text, r.quick_replies, r.attachments, r.created_at
-        from meta left join lateral (
-          select m.id, m.seq, m.author, m.text, m.quick_replies, m.attachments, m.created_at from ${messages} m
-          where m.conversation_id in (select id from mine) and m.seq > ${after} and m.direction <> 'internal'
-            -- Outgoing messages appear once delivered; the empty message that opened the chat (the
-            -- greeting's trigger) is never shown.
-            and ((m.direction = 'in' and (m.text <> '' or m.attachments <> '[]'::jsonb)) or m.delivery_status = 'sent')
-          order by m.seq
-          limit ${limit}
-        ) r on true
-        order by r.seq`);
+      const result = await db.execute(historyStatement(channelIdentityId, after, limit));
       const rows = rowsOf<Record<string, unknown>>(result).map((r) => HistoryRow.parse(r));
       const first = rows[0];
       const page: WebchatHistoryMessage[] = rows.flatMap((r) =>
@@ -168,6 +146,52 @@ export function createWebchatStore(db: Db, files: AttachmentStore = createAttach
       };
     },
   };
+}
+
+/**
+ * The web chat history read: the first reply still pending delivery, the language and agent-seen
+ * time of the identity's latest conversation, and the page of messages after the cursor.
+ *
+ * Every read goes through an index, however the planner estimates: the identity's conversations by
+ * `conversations_identity_idx`, then each conversation's messages after the cursor by
+ * `messages_conversation_idx` (a lateral read per conversation, merged by seq). Without the first,
+ * each read scanned the conversations table and matched `conversation_id in (…)` against every
+ * message ever stored: 42 ms a read at 88,000 messages, on every live stream change.
+ */
+export function historyStatement(channelIdentityId: string, after: number, limit: number): SQL {
+  return sql`
+    with mine as materialized (
+      select ${conversations.id} as id, ${conversations.locale} as locale, ${conversations.agentSeenAt} as agent_seen_at,
+        ${conversations.lastMessageAt} as last_message_at
+      from ${conversations} where ${conversations.channelIdentityId} = ${channelIdentityId}
+    ),
+    meta as (
+      select
+        (select min(p.seq) from mine c cross join lateral (
+           select m.seq from ${messages} m where m.conversation_id = c.id and m.seq > ${after}
+             and m.direction = 'out' and m.delivery_status = 'pending'
+           order by m.seq limit 1
+         ) p) as undelivered,
+        latest.locale, latest.agent_seen_at
+      from (select 1) one left join lateral (
+        select c.locale, c.agent_seen_at from mine c order by c.last_message_at desc limit 1
+      ) latest on true
+    )
+    select meta.undelivered, meta.locale, meta.agent_seen_at, r.id, r.seq, r.author, r.text, r.quick_replies, r.attachments, r.created_at
+    from meta left join lateral (
+      select p.* from mine c cross join lateral (
+        select m.id, m.seq, m.author, m.text, m.quick_replies, m.attachments, m.created_at from ${messages} m
+        where m.conversation_id = c.id and m.seq > ${after} and m.direction <> 'internal'
+          -- Outgoing messages appear once delivered; the empty message that opened the chat (the
+          -- greeting's trigger) is never shown.
+          and ((m.direction = 'in' and (m.text <> '' or m.attachments <> '[]'::jsonb)) or m.delivery_status = 'sent')
+        order by m.seq
+        limit ${limit}
+      ) p
+      order by p.seq
+      limit ${limit}
+    ) r on true
+    order by r.seq`;
 }
 
 const jsonOf = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
