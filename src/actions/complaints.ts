@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 import { cnDate } from './money.js';
 import { OrderRef, optionalSlot, resolveOrder } from './orders.js';
 import type { OrderSource } from './ports.js';
-import type { ActionDef } from './registry.js';
+import { type ActionDef, lastInTurn } from './registry.js';
 import { HUMAN_PROMISE } from './refunds.js';
 import { orderItem } from './views.js';
 
@@ -93,10 +93,12 @@ export function complaintOpen(deps: ComplaintDeps): ActionDef<ComplaintOpenInput
         .returning({ id: complaints.id });
       if (!row) throw new Error('complaint insert returned no row');
       if (merchantId !== null) {
-        await tx
-          .update(merchants)
-          .set({ complaintCount: sql`${merchants.complaintCount} + 1` })
-          .where(eq(merchants.id, merchantId));
+        // Every complaint against a closing merchant updates this one row: last in the turn, so
+        // its lock lasts until the commit, not through the rest of the turn (30 ms waits before).
+        const counted = merchantId;
+        await lastInTurn(ctx, (last) =>
+          last.update(merchants).set({ complaintCount: sql`${merchants.complaintCount} + 1` }).where(eq(merchants.id, counted)),
+        );
       }
       await tx.insert(auditLog).values({
         actorType: 'bot',

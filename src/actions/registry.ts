@@ -17,6 +17,19 @@ export interface ActionContext {
   customerId: string;
   conversationId: string;
   locale: Locale;
+  /**
+   * Runs a write on a row many turns share (a merchant's complaint counter) last in the turn's
+   * transaction, so its row lock is held only until the commit a moment later, not through the rest
+   * of the turn; turns for one merchant no longer queue behind each other. Absent (an action run
+   * outside a bot turn): `lastInTurn` below runs the write at once.
+   */
+  lastInTurn?: (write: (tx: Tx) => Promise<unknown>) => void;
+}
+
+/** `ctx.lastInTurn(write)` where the turn offers it, else the write now, in the same transaction. */
+export async function lastInTurn(ctx: ActionContext, write: (tx: Tx) => Promise<unknown>): Promise<void> {
+  if (ctx.lastInTurn) ctx.lastInTurn(write);
+  else await write(ctx.tx);
 }
 
 /** An action's answer: a closed outcome the flow branches on, and data the flow may show. */

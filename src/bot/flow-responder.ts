@@ -35,7 +35,14 @@ function needsClassification(conversation: Conversation, text: string, choice: s
   return choice === null && norm !== '' && !/^\d{1,2}$/.test(norm);
 }
 
-function actionPort(registry: ActionRegistry, tx: Tx, conversation: Conversation, now: Date, level: IdentityLevel): ActionPort {
+function actionPort(
+  registry: ActionRegistry,
+  tx: Tx,
+  conversation: Conversation,
+  now: Date,
+  level: IdentityLevel,
+  lastWrites: ((tx: Tx) => Promise<unknown>)[],
+): ActionPort {
   return {
     async run(name, input) {
       const def = registry.get(name);
@@ -46,7 +53,15 @@ function actionPort(registry: ActionRegistry, tx: Tx, conversation: Conversation
       const parsed = def.input.safeParse(input);
       if (!parsed.success) throw new AppError('validation_failed', `flow passed invalid input to ${name}`, parsed.error.issues);
       const result = await def.run(
-        { tx, now, clock: { now: () => now }, customerId: conversation.customerId, conversationId: conversation.id, locale: conversation.locale },
+        {
+          tx,
+          now,
+          clock: { now: () => now },
+          customerId: conversation.customerId,
+          conversationId: conversation.id,
+          locale: conversation.locale,
+          lastInTurn: (write) => lastWrites.push(write),
+        },
         parsed.data,
       );
       return { outcome: result.outcome, data: result.data };
@@ -121,11 +136,12 @@ export function createFlowResponder(deps: FlowResponderDeps): Responder {
       // Email opens with no greeting (web chat shows it on opening, Telegram on /start): its first answer greets.
       if (conversation.channel === 'email' && stored.turns === 0) event.greet = true;
       const openedHandoffs: string[] = [];
+      const lastWrites: ((tx: Tx) => Promise<unknown>)[] = [];
       const level = message.identityLevel ?? 'anonymous';
       event.identity = { level, remedy: deps.proofRemedy?.(conversation.channel) ?? null };
       const advanceDeps: AdvanceDeps = {
         classifier,
-        actions: actionPort(deps.actions, tx, conversation, now, level),
+        actions: actionPort(deps.actions, tx, conversation, now, level, lastWrites),
         handoff: handoffPort(tx, conversation, now, deps.handoffPolicy, openedHandoffs),
         now,
       };
@@ -153,6 +169,7 @@ export function createFlowResponder(deps: FlowResponderDeps): Responder {
           priority: result.priority,
           ...(result.status ? { status: result.status } : {}),
         },
+        lastWrites,
         // The LLM summary is slow: it replaces the rule-based one after the handoff committed.
         afterCommit: deps.summarizer
           ? openedHandoffs.map((handoffId) => async () => {

@@ -222,6 +222,8 @@ export class Processor {
       if (err instanceof NeedsTransaction) return null;
       throw err;
     }
+    // Writes left for the end of the turn need its transaction (they are writes, however late).
+    if ((result.lastWrites?.length ?? 0) > 0) return null;
     const direct = this.deps.storedIsDelivered?.(conversation.channel) === true;
     const payload = this.deps.changeNotify?.payload(conversation, direct && result.replies.length > 0) ?? null;
     const notify = this.deps.changeNotify && payload !== null ? { channel: this.deps.changeNotify.channel, payload } : null;
@@ -275,6 +277,7 @@ export class Processor {
       const [conversation] = await tx.select().from(conversations).where(eq(conversations.id, conversationId)).for('no key update');
       if (!conversation) throw new Error(`conversation ${conversationId} vanished`);
       const result: TurnResult = await responder.respond({ tx, conversation, message, now, prepared });
+      for (const write of result.lastWrites ?? []) await write(tx);
       const direct = this.deps.storedIsDelivered?.(conversation.channel) === true;
       const replies = replyStatements(tx, conversation, result.replies, now, direct);
       const patch = result.patch ?? {};

@@ -39,6 +39,11 @@ export interface TurnResult {
   patch?: ConversationPatch;
   /** Slow follow-up work to run once the turn has committed (e.g. an LLM handoff summary). */
   afterCommit?: (() => Promise<void>)[];
+  /**
+   * Writes to run last in the turn's transaction, just before the statement that stores the turn
+   * (updates of rows many turns share, whose locks should be held as briefly as possible).
+   */
+  lastWrites?: ((tx: Tx) => Promise<unknown>)[];
 }
 
 /**

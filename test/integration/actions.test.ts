@@ -7,7 +7,7 @@ import { createActionRegistry } from '../../src/actions/index.js';
 import type { RefundGateway } from '../../src/actions/ports.js';
 import type { ActionRegistry } from '../../src/actions/registry.js';
 import { FakeClock } from '../../src/core/ports.js';
-import type { Database } from '../../src/db/client.js';
+import type { Database, Tx } from '../../src/db/client.js';
 import {
   auditLog,
   channelIdentities,
@@ -427,6 +427,25 @@ describe.each(backends())('domain actions (%s)', (backend) => {
       expect(row!.description).toContain('5678');
       const audit = await database.db.select().from(auditLog).where(eq(auditLog.action, 'complaint.open'));
       expect(audit.map((a) => a.data.ticketNumber).sort()).toEqual(['C20261122-0001', 'C20261122-0002']);
+    });
+
+    it('leaves the merchant counter for the end of the bot turn when the turn offers that', async () => {
+      const def = registry.get('complaint.open');
+      if (!def) throw new Error('no complaint.open');
+      const [before] = await database.db.select().from(merchants).where(eq(merchants.id, merchantId));
+      const conversationId = await conversationFor(testCustomer);
+      await database.db.transaction(async (tx) => {
+        const last: ((t: Tx) => Promise<unknown>)[] = [];
+        const input = def.input.parse({ category: 'other', merchantId, description: '门店关门了', wantedOutcome: 'refund' });
+        const res = await def.run({ tx, now: NOW, clock: new FakeClock(NOW), customerId: testCustomer, conversationId, locale: 'zh-Hans', lastInTurn: (w) => last.push(w) }, input);
+        expect(res.outcome).toBe('opened');
+        const [during] = await tx.select().from(merchants).where(eq(merchants.id, merchantId));
+        expect(during!.complaintCount).toBe(before!.complaintCount);
+        expect(last).toHaveLength(1);
+        for (const write of last) await write(tx);
+      });
+      const [after] = await database.db.select().from(merchants).where(eq(merchants.id, merchantId));
+      expect(after!.complaintCount).toBe(before!.complaintCount + 1);
     });
 
     it('gives every one of concurrent complaints its own ticket number', async () => {
