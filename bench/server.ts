@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { and, asc, count, eq, gte, isNull, like, lte, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gte, isNull, like, lte, ne, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { loadConfig, parseDatabaseUrl } from '../src/config.js';
 import { type Db, migrateDatabase, openDatabase } from '../src/db/client.js';
@@ -71,7 +71,14 @@ if (mode === 'bare') {
   // Inbound messages not yet answered plus replies not yet delivered: 0 when everything settled.
   app.get('/__bench/backlog', async (c) => {
     const [a] = await db.select({ n: count() }).from(messages).where(and(eq(messages.direction, 'in'), isNull(messages.processedAt)));
-    const [b] = await db.select({ n: count() }).from(outbox).where(eq(outbox.status, 'pending'));
+    // Replies to messages still waiting for delivery. Not the notices kefu sends on its own
+    // (author 'system': a refund paid, a case decided), which the timers write whenever they fire
+    // and which answer no message.
+    const [b] = await db
+      .select({ n: count() })
+      .from(outbox)
+      .innerJoin(messages, eq(messages.id, outbox.messageId))
+      .where(and(eq(outbox.status, 'pending'), ne(messages.author, 'system')));
     return c.json({ n: Number(a?.n ?? 0) + Number(b?.n ?? 0) });
   });
   app.get('/__bench/counts', async (c) => {
