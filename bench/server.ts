@@ -6,11 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { and, asc, count, eq, gte, isNull, like, lte, ne, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gte, isNull, like, lte, notExists, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { loadConfig, parseDatabaseUrl } from '../src/config.js';
 import { type Db, migrateDatabase, openDatabase } from '../src/db/client.js';
-import { auditLog, coupons, customers, deals, messages, orders, outbox } from '../src/db/schema.js';
+import { auditLog, coupons, customers, deals, messages, orders, outbox, progressNotices } from '../src/db/schema.js';
 import { silentLogger } from '../src/logger.js';
 import { createService } from '../src/service.js';
 
@@ -71,14 +71,18 @@ if (mode === 'bare') {
   // Inbound messages not yet answered plus replies not yet delivered: 0 when everything settled.
   app.get('/__bench/backlog', async (c) => {
     const [a] = await db.select({ n: count() }).from(messages).where(and(eq(messages.direction, 'in'), isNull(messages.processedAt)));
-    // Replies to messages still waiting for delivery. Not the notices kefu sends on its own
-    // (author 'system': a refund paid, a case decided), which the timers write whenever they fire
-    // and which answer no message.
+    // Replies to messages still waiting for delivery. Not the progress notices kefu sends on its
+    // own (a refund paid, a case decided: progress_notices), which the timers write whenever they
+    // fire and which answer no message.
     const [b] = await db
       .select({ n: count() })
       .from(outbox)
-      .innerJoin(messages, eq(messages.id, outbox.messageId))
-      .where(and(eq(outbox.status, 'pending'), ne(messages.author, 'system')));
+      .where(
+        and(
+          eq(outbox.status, 'pending'),
+          notExists(db.select({ one: sql`1` }).from(progressNotices).where(eq(progressNotices.messageId, outbox.messageId))),
+        ),
+      );
     return c.json({ n: Number(a?.n ?? 0) + Number(b?.n ?? 0) });
   });
   app.get('/__bench/counts', async (c) => {
