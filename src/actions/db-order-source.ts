@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { DbOrTx } from '../db/client.js';
-import { rowMapper } from '../db/raw.js';
+import { fromJson, rowMapper } from '../db/raw.js';
 import { deals, orders } from '../db/schema.js';
 import { CouponView, type DealTerms, MerchantView, type OrderSource, type OrderView, PaymentMethod } from './ports.js';
 
@@ -35,7 +35,7 @@ const ordersJoined = sql`orders o join deals d on d.id = o.deal_id join merchant
 
 const mapOrder = rowMapper(orders);
 const mapDeal = rowMapper(deals);
-const jsonOf = (v: unknown): Record<string, unknown> => (typeof v === 'string' ? JSON.parse(v) : v) as Record<string, unknown>;
+const jsonRow = (v: unknown) => fromJson(v) as Record<string, unknown>;
 
 type OrderRow = { order: typeof orders.$inferSelect; deal: typeof deals.$inferSelect; merchant: DealTerms['merchant']; coupons: unknown };
 
@@ -45,7 +45,7 @@ function selectOrders(db: DbOrTx) {
 }
 
 function toOrderRow(r: { order: unknown; deal: unknown; merchant: unknown; coupons: unknown }): OrderRow {
-  return { order: mapOrder(jsonOf(r.order)), deal: mapDeal(jsonOf(r.deal)), merchant: MerchantView.parse(jsonOf(r.merchant)), coupons: r.coupons };
+  return { order: mapOrder(jsonRow(r.order)), deal: mapDeal(jsonRow(r.deal)), merchant: MerchantView.parse(jsonRow(r.merchant)), coupons: r.coupons };
 }
 
 /** A deal's terms as consumers are told them, word for word from the record. */
@@ -75,7 +75,7 @@ function toDealTerms(deal: typeof deals.$inferSelect, merchant: DealTerms['merch
 
 /** The coupons' JSON as the driver returns it (parsed or text; timestamps as text). */
 const CouponsJson = z.preprocess(
-  (v) => (typeof v === 'string' ? JSON.parse(v) : v),
+  fromJson,
   z.array(CouponView.extend({ usedAt: z.coerce.date().nullable(), expiresAt: z.coerce.date() })),
 );
 
@@ -120,7 +120,7 @@ export function createDbOrderSource(): OrderSource {
         .select({ deal: sql<unknown>`to_json(d)`, merchant: merchantJson })
         .from(sql`deals d join merchants m on m.id = d.merchant_id`)
         .where(sql`d.id = ${dealId}`);
-      return row ? toDealTerms(mapDeal(jsonOf(row.deal)), MerchantView.parse(jsonOf(row.merchant))) : null;
+      return row ? toDealTerms(mapDeal(jsonRow(row.deal)), MerchantView.parse(jsonRow(row.merchant))) : null;
     },
     async mirror(_db, order) {
       // Already local: the view's ids are the rows' ids.

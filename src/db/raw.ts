@@ -30,6 +30,14 @@ export function rawQuery(db: Db): RawQuery {
 }
 
 /**
+ * A JSON value as a driver hands it back: already parsed (PGlite; postgres.js for json columns) or
+ * as text (postgres.js under drizzle, for json built in a statement).
+ */
+export function fromJson(value: unknown): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}
+
+/**
  * Maps a row read by column name (from a raw query, or from a row turned into JSON) to the table's
  * typed shape, the way drizzle maps its own results: each column's driver value through its mapper.
  */

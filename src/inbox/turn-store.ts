@@ -3,7 +3,7 @@ import { getTableColumns } from 'drizzle-orm';
 import type { Clock } from '../core/ports.js';
 import { Batcher } from '../db/batcher.js';
 import type { Db } from '../db/client.js';
-import { rawQuery, rowMapper } from '../db/raw.js';
+import { fromJson, rawQuery, rowMapper } from '../db/raw.js';
 import { type Conversation, conversations, type Message, messages } from '../db/schema.js';
 import type { ConversationPatch, Reply } from './responder.js';
 
@@ -208,6 +208,6 @@ export class TurnStore {
 
 /** Pending messages read as JSON (column names, driver values), mapped the way drizzle maps rows. */
 function pendingFromJson(value: unknown): Message[] {
-  const rows = (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown>[] | null;
+  const rows = fromJson(value) as Record<string, unknown>[] | null;
   return (rows ?? []).map(toMessage);
 }

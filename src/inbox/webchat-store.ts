@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { Author, Locale } from '../core/message.js';
 import type { WebchatHistoryMessage, WebchatSession, WebchatStore } from '../core/webchat-store.js';
 import { type Db, rowsOf } from '../db/client.js';
+import { fromJson } from '../db/raw.js';
 import { type AttachmentStore, createAttachmentStore } from '../attachments/store.js';
 import { channelIdentities, conversations, customers, messages, webchatSessions } from '../db/schema.js';
 import { DEMO_SENIOR_CUSTOMER_ID } from '../db/seed.js';
@@ -194,8 +195,6 @@ export function historyStatement(channelIdentityId: string, after: number, limit
     order by r.seq`;
 }
 
-const jsonOf = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
-
 /** One row of the history statement: the page's message columns are null when the page is empty. */
 const HistoryRow = z.object({
   undelivered: z.coerce.number().nullable(),
@@ -205,8 +204,8 @@ const HistoryRow = z.object({
   seq: z.coerce.number().nullable(),
   author: Author.nullable(),
   text: z.string().nullable(),
-  quick_replies: z.preprocess(jsonOf, z.array(z.looseObject({ id: z.string(), label: z.string() })).nullable()),
-  attachments: z.preprocess(jsonOf, z.array(z.record(z.string(), z.unknown())).nullable()),
+  quick_replies: z.preprocess(fromJson, z.array(z.looseObject({ id: z.string(), label: z.string() })).nullable()),
+  attachments: z.preprocess(fromJson, z.array(z.record(z.string(), z.unknown())).nullable()),
   created_at: z.coerce.date().nullable(),
 });
 
