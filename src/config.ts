@@ -96,6 +96,8 @@ const EnvSchema = z.object({
   /** Personal data in messages older than this many days is masked by a durable timer; unset = kept. */
   RETENTION_DAYS: z.coerce.number().int().positive().optional(),
   TIMER_POLL_MS: z.coerce.number().int().positive().default(5000),
+  /** Timers fired at once on PostgreSQL, each in its own transaction (PGlite fires one at a time). */
+  TIMER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
   /** PGlite only: how often tables are checked for VACUUM and ANALYZE (PGlite has no autovacuum). */
   PGLITE_MAINTENANCE_MS: z.coerce.number().int().positive().default(10_000),
   /** The header a trusted reverse proxy puts the client address in (x-forwarded-for, x-real-ip, …); unset = the socket's peer. */

@@ -16,10 +16,13 @@ export const registerSlaCommands: RegisterCommands = (program: Command) => {
     .action(async (opts: { now?: string }) => {
       const now = opts.now === undefined ? new Date() : new Date(opts.now);
       if (Number.isNaN(now.getTime())) throw new AppError('bad_request', `--now must be an ISO time, got ${opts.now}`);
-      const database = await openDatabase(loadConfig().database);
+      const config = loadConfig();
+      const database = await openDatabase(config.database);
       try {
         await migrateDatabase(database);
-        const run = await runDueTimers({ db: database.db, wording: loadHandoffMessages(), retentionDays: loadConfig().RETENTION_DAYS }, now);
+        const run = await runDueTimers({ db: database.db, wording: loadHandoffMessages(), retentionDays: config.RETENTION_DAYS }, now, {
+          concurrency: database.kind === 'pglite' ? 1 : config.TIMER_CONCURRENCY,
+        });
         const pending = await pendingTimers(database.db);
         process.stdout.write(
           `${JSON.stringify({ now: now.toISOString(), fired: run.fired, byKind: run.byKind, conversations: run.conversationIds, pending })}\n`,

@@ -63,9 +63,11 @@ export function createConsole(deps: {
     clock: deps.clock,
     logger: deps.logger,
     pollMs: config.TIMER_POLL_MS,
-    onRun: async (run) => {
-      if (run.wroteMessages) deps.kickOutbox();
-      for (const conversationId of run.conversationIds) await deps.hub.publish({ type: 'conversation', conversationId });
+    // PGlite runs one statement at a time: more lanes would only queue ahead of the bot's turns.
+    concurrency: config.database.kind === 'pglite' ? 1 : config.TIMER_CONCURRENCY,
+    onFired: async (fired) => {
+      if (fired.wrote) deps.kickOutbox();
+      if (fired.conversationId) await deps.hub.publish({ type: 'conversation', conversationId: fired.conversationId });
     },
   });
   return {

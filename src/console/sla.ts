@@ -93,15 +93,87 @@ async function handle(deps: TimerDeps, tx: Tx, timer: TimerRow, now: Date): Prom
   }
 }
 
+/** One timer that fired, reported as its transaction commits. */
+export interface FiredTimer {
+  kind: string;
+  /** The conversation it changed, if it changed one. */
+  conversationId: string | null;
+  /** Whether it wrote a consumer message (the outbox should be kicked). */
+  wrote: boolean;
+}
+
+export interface TimerRunOptions {
+  /** Most timers one run fires. */
+  limit?: number;
+  /**
+   * Timers fired at once, each in its own transaction. A burst (a payment batch settling hundreds
+   * of refunds) otherwise waits out one transaction after another, each holding its row locks
+   * through the gateway's answer; PGlite has a single connection, so it gains nothing there.
+   */
+  concurrency?: number;
+  /** Called as each timer's transaction commits: the outbox and live views need not wait for the whole run. */
+  onFired?: (fired: FiredTimer) => Promise<void> | void;
+}
+
+/** How long a timer whose handler failed waits before it is tried again (it does not hold up the rest). */
+export const FAILED_TIMER_RETRY_MS = 60_000;
+
 /**
- * Fires every timer due as of `now`, one per transaction, each claimed with FOR UPDATE SKIP
- * LOCKED so several instances (or a CLI run beside a server) never fire one twice.
+ * Fires every timer due, one per transaction, each claimed with FOR UPDATE SKIP LOCKED so several
+ * instances (or a CLI run beside a server) never fire one twice.
+ *
+ * `now` as a Date fires what is due as of that time and stamps what it writes with it (`kefu sla
+ * run --now`, tests). As a function it is read again for each timer: a long run stamps each
+ * notice with when it was written, not with when the run began, and fires timers that fall due
+ * while it runs.
+ *
+ * A timer whose handler throws (a bug, a payment API that is away) is put back by
+ * FAILED_TIMER_RETRY_MS and the run goes on: one broken timer does not hold up every deadline due
+ * after it. When the database is away, putting it back fails too, and that ends the run.
  */
-export async function runDueTimers(deps: TimerDeps, now: Date, limit = 500): Promise<TimerRun> {
+export async function runDueTimers(deps: TimerDeps & { logger?: Logger }, now: Date | (() => Date), options: TimerRunOptions = {}): Promise<TimerRun> {
+  const { limit = 500, concurrency = 1 } = options;
   const run: TimerRun = { fired: 0, byKind: {}, conversationIds: [], wroteMessages: false };
   const kinds = [...BUILT_IN_KINDS, ...Object.keys(deps.handlers ?? {})];
-  for (let i = 0; i < limit; i += 1) {
-    const outcome = await deps.db.transaction(async (tx) => {
+  const clock = typeof now === 'function' ? now : () => now;
+  let claimed = 0;
+  let stop = false;
+  const lane = async (): Promise<void> => {
+    while (!stop && claimed < limit) {
+      claimed += 1;
+      const at = clock();
+      const outcome = await fireOne(deps, kinds, at);
+      if (outcome === null) break;
+      if (outcome === 'failed') continue;
+      run.fired += 1;
+      run.byKind[outcome.timer.kind] = (run.byKind[outcome.timer.kind] ?? 0) + 1;
+      const changedId = outcome.result.changed ? (outcome.result.conversationId ?? outcome.timer.subjectId) : null;
+      if (changedId !== null && !run.conversationIds.includes(changedId)) run.conversationIds.push(changedId);
+      if (outcome.result.wrote) run.wroteMessages = true;
+      await options.onFired?.({ kind: outcome.timer.kind, conversationId: changedId, wrote: outcome.result.wrote === true });
+    }
+  };
+  const lanes = Array.from({ length: Math.max(1, concurrency) }, () =>
+    lane().catch((err: unknown) => {
+      stop = true;
+      throw err;
+    }),
+  );
+  const settled = await Promise.allSettled(lanes);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return run;
+}
+
+/** Claims and fires the next due timer; null when none is due, 'failed' when its handler threw (it was put back). */
+async function fireOne(
+  deps: TimerDeps & { logger?: Logger },
+  kinds: string[],
+  now: Date,
+): Promise<{ timer: TimerRow; result: Outcome } | null | 'failed'> {
+  let claimedTimer: TimerRow | undefined;
+  try {
+    return await deps.db.transaction(async (tx) => {
       const [timer] = await tx
         .select()
         .from(timers)
@@ -111,6 +183,7 @@ export async function runDueTimers(deps: TimerDeps, now: Date, limit = 500): Pro
         .limit(1)
         .for('update', { skipLocked: true });
       if (!timer) return null;
+      claimedTimer = timer;
       const result = await handle(deps, tx, timer, now);
       await tx
         .update(timers)
@@ -118,14 +191,17 @@ export async function runDueTimers(deps: TimerDeps, now: Date, limit = 500): Pro
         .where(eq(timers.id, timer.id));
       return { timer, result };
     });
-    if (!outcome) break;
-    run.fired += 1;
-    run.byKind[outcome.timer.kind] = (run.byKind[outcome.timer.kind] ?? 0) + 1;
-    const changedId = outcome.result.conversationId ?? outcome.timer.subjectId;
-    if (outcome.result.changed && !run.conversationIds.includes(changedId)) run.conversationIds.push(changedId);
-    if (outcome.result.wrote) run.wroteMessages = true;
+  } catch (err) {
+    // Before a timer was claimed: the database is away. Putting it back fails too when it is.
+    if (claimedTimer === undefined) throw err;
+    const timer = claimedTimer;
+    deps.logger?.error({ err, timerId: timer.id, kind: timer.kind }, 'timers.fire_failed');
+    await deps.db
+      .update(timers)
+      .set({ dueAt: new Date(now.getTime() + FAILED_TIMER_RETRY_MS) })
+      .where(and(eq(timers.id, timer.id), isNull(timers.firedAt)));
+    return 'failed';
   }
-  return run;
 }
 
 /** Evaluates due timers every `pollMs` in the background; started with the service. */
@@ -138,7 +214,9 @@ export class TimerWorker {
       clock: Clock;
       logger: Logger;
       pollMs: number;
-      onRun?: (run: TimerRun) => Promise<void> | void;
+      /** Timers fired at once (TIMER_CONCURRENCY). */
+      concurrency?: number;
+      onFired?: (fired: FiredTimer) => Promise<void> | void;
     },
   ) {}
 
@@ -157,13 +235,11 @@ export class TimerWorker {
     tick();
   }
 
-  /** Evaluates every timer due now. */
-  async runOnce(now: Date = this.deps.clock.now()): Promise<TimerRun> {
-    const run = await runDueTimers(this.deps, now);
-    if (run.fired > 0) {
-      this.deps.logger.info({ fired: run.fired, byKind: run.byKind }, 'timers.fired');
-      await this.deps.onRun?.(run);
-    }
+  /** Evaluates every timer due now (each as of the moment it fires), or as of `now` when given. */
+  async runOnce(now?: Date): Promise<TimerRun> {
+    const { clock, concurrency, onFired } = this.deps;
+    const run = await runDueTimers(this.deps, now ?? (() => clock.now()), { ...(concurrency ? { concurrency } : {}), ...(onFired ? { onFired } : {}) });
+    if (run.fired > 0) this.deps.logger.info({ fired: run.fired, byKind: run.byKind }, 'timers.fired');
     return run;
   }
 
