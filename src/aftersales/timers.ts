@@ -1,11 +1,11 @@
 import { and, eq } from 'drizzle-orm';
-import type { RefundGateway } from '../actions/ports.js';
+import type { RefundGateway, RefundPaymentStatus } from '../actions/ports.js';
 import { REFUND_PAID_CHECK } from '../actions/refund-progress.js';
 import type { Tx } from '../db/client.js';
 import { auditLog, complaints, conversations, coupons, notifications, refunds, timers } from '../db/schema.js';
 import { formatMoney } from '../i18n/format.js';
 import type { Logger } from '../logger.js';
-import type { TimerHandler } from '../console/sla.js';
+import { lookupHandler, type TimerHandler } from '../console/sla.js';
 import { sweepExpiredCoupons } from './expiry-sweep.js';
 import { MERCHANT_DEADLINE, MERCHANT_REMINDER, type MerchantNoticeDeps, remindMerchant } from './merchant-notice.js';
 import { latestConversationOf, type ProgressMessages, tellConsumer } from './progress.js';
@@ -68,56 +68,60 @@ export function afterSalesTimerHandlers(deps: AfterSalesTimerDeps): Record<strin
       await notifyCase(tx, c.conversationId, 'merchant.missed_deadline', { ticketNumber: c.ticketNumber }, now);
       return { changed: true, conversationId: c.conversationId };
     },
-    [REFUND_PAID_CHECK]: async (tx, timer, now) => {
-      const [r] = await tx
-        .select({ refund: refunds, code: coupons.code })
-        .from(refunds)
-        .innerJoin(coupons, eq(coupons.id, refunds.couponId))
-        .where(eq(refunds.id, timer.subjectId))
-        .for('update', { of: refunds });
-      if (!r || r.refund.status !== 'approved' || !deps.gateway.refundStatus) return { changed: false };
-      const status = await deps.gateway.refundStatus(r.refund.id);
-      switch (status.status) {
-        case 'pending':
-        case 'unknown':
-          return { changed: false, rescheduleAt: new Date(now.getTime() + deps.refundPollMs) };
-        case 'failed': {
-          await tx.update(refunds).set({ status: 'pending_review', policy: 'review:payout_failed' }).where(eq(refunds.id, r.refund.id));
-          await tx.update(coupons).set({ state: 'refund_pending' }).where(and(eq(coupons.id, r.refund.couponId), eq(coupons.state, 'refunded')));
-          await tx.insert(auditLog).values({
-            actorType: 'system',
-            action: 'refund.payout_failed',
-            subjectType: 'refund',
-            subjectId: r.refund.id,
-            data: { message: status.message },
-            createdAt: now,
-          });
-          deps.logger.warn({ refundId: r.refund.id }, 'refund.payout_failed');
-          if (r.refund.conversationId) await notifyCase(tx, r.refund.conversationId, 'refund.payout_failed', { couponCode: r.code }, now);
-          return { changed: r.refund.conversationId !== null, ...(r.refund.conversationId ? { conversationId: r.refund.conversationId } : {}) };
+    // The payment API is asked outside the transaction (a slow one would hold a connection and the
+    // refund's row lock for its whole timeout); its answer is applied to the refund as it is then.
+    [REFUND_PAID_CHECK]: lookupHandler(
+      async (timer): Promise<RefundPaymentStatus | null> => (deps.gateway.refundStatus ? deps.gateway.refundStatus(timer.subjectId) : null),
+      async (tx, timer, now, status) => {
+        const [r] = await tx
+          .select({ refund: refunds, code: coupons.code })
+          .from(refunds)
+          .innerJoin(coupons, eq(coupons.id, refunds.couponId))
+          .where(eq(refunds.id, timer.subjectId))
+          .for('update', { of: refunds });
+        if (!r || r.refund.status !== 'approved' || status === null) return { changed: false };
+        switch (status.status) {
+          case 'pending':
+          case 'unknown':
+            return { changed: false, rescheduleAt: new Date(now.getTime() + deps.refundPollMs) };
+          case 'failed': {
+            await tx.update(refunds).set({ status: 'pending_review', policy: 'review:payout_failed' }).where(eq(refunds.id, r.refund.id));
+            await tx.update(coupons).set({ state: 'refund_pending' }).where(and(eq(coupons.id, r.refund.couponId), eq(coupons.state, 'refunded')));
+            await tx.insert(auditLog).values({
+              actorType: 'system',
+              action: 'refund.payout_failed',
+              subjectType: 'refund',
+              subjectId: r.refund.id,
+              data: { message: status.message },
+              createdAt: now,
+            });
+            deps.logger.warn({ refundId: r.refund.id }, 'refund.payout_failed');
+            if (r.refund.conversationId) await notifyCase(tx, r.refund.conversationId, 'refund.payout_failed', { couponCode: r.code }, now);
+            return { changed: r.refund.conversationId !== null, ...(r.refund.conversationId ? { conversationId: r.refund.conversationId } : {}) };
+          }
+          case 'paid': {
+            await tx.update(refunds).set({ status: 'paid', paidAt: status.paidAt ?? now }).where(eq(refunds.id, r.refund.id));
+            await tx.insert(auditLog).values({
+              actorType: 'system',
+              action: 'refund.paid',
+              subjectType: 'refund',
+              subjectId: r.refund.id,
+              data: { reference: status.reference, amountCents: r.refund.amountCents },
+              createdAt: now,
+            });
+            const conversationId = r.refund.conversationId ?? (await latestConversationOf(tx, r.refund.customerId));
+            if (!conversationId) return { changed: false };
+            const wrote = await tellConsumer(
+              tx,
+              deps.wording,
+              { key: `refund_paid:${r.refund.id}`, kind: 'refund_paid', conversationId, vars: () => ({ code: r.code, amount: formatMoney(r.refund.amountCents) }) },
+              now,
+            );
+            return { changed: wrote, wrote, conversationId };
+          }
         }
-        case 'paid': {
-          await tx.update(refunds).set({ status: 'paid', paidAt: status.paidAt ?? now }).where(eq(refunds.id, r.refund.id));
-          await tx.insert(auditLog).values({
-            actorType: 'system',
-            action: 'refund.paid',
-            subjectType: 'refund',
-            subjectId: r.refund.id,
-            data: { reference: status.reference, amountCents: r.refund.amountCents },
-            createdAt: now,
-          });
-          const conversationId = r.refund.conversationId ?? (await latestConversationOf(tx, r.refund.customerId));
-          if (!conversationId) return { changed: false };
-          const wrote = await tellConsumer(
-            tx,
-            deps.wording,
-            { key: `refund_paid:${r.refund.id}`, kind: 'refund_paid', conversationId, vars: () => ({ code: r.code, amount: formatMoney(r.refund.amountCents) }) },
-            now,
-          );
-          return { changed: wrote, wrote, conversationId };
-        }
-      }
-    },
+      },
+    ),
     [EXPIRY_SWEEP]: async (tx, _timer, now) => {
       const run = await sweepExpiredCoupons(deps, (fn) => fn(tx), now);
       deps.logger.info({ refunded: run.refunded, toReview: run.toReview }, 'expiry_sweep.done');

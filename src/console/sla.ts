@@ -19,7 +19,34 @@ export interface TimerDeps {
 
 /** What a timer handler did; `rescheduleAt` keeps the timer for another run instead of firing it. */
 export type TimerOutcome = { changed: boolean; wrote?: boolean; rescheduleAt?: Date; conversationId?: string };
-export type TimerHandler = (tx: Tx, timer: typeof timers.$inferSelect, now: Date) => Promise<TimerOutcome>;
+export type TimerFire = (tx: Tx, timer: typeof timers.$inferSelect, now: Date) => Promise<TimerOutcome>;
+
+/**
+ * A handler that first asks another system (the payment API: has this refund been paid?). The
+ * question is asked outside any transaction, with the timer claimed for LOOKUP_CLAIM_MS; the answer
+ * is then applied in the timer's transaction. Asked inside it, a slow or absent API held a database
+ * connection and the subject's row lock for up to its timeout, once per timer firing.
+ */
+export interface TimerLookup {
+  look(timer: typeof timers.$inferSelect, now: Date): Promise<unknown>;
+  fire(tx: Tx, timer: typeof timers.$inferSelect, now: Date, looked: unknown): Promise<TimerOutcome>;
+}
+
+export type TimerHandler = TimerFire | TimerLookup;
+
+/** A handler whose `look` runs outside the transaction and whose `fire` applies what it found. */
+export function lookupHandler<L>(
+  look: (timer: typeof timers.$inferSelect, now: Date) => Promise<L>,
+  fire: (tx: Tx, timer: typeof timers.$inferSelect, now: Date, looked: L) => Promise<TimerOutcome>,
+): TimerLookup {
+  return { look, fire: (tx, timer, now, looked) => fire(tx, timer, now, looked as L) };
+}
+
+/**
+ * How long a timer stays claimed while its handler asks another system: longer than any API
+ * timeout. A process that dies meanwhile leaves the timer to be fired again after it.
+ */
+export const LOOKUP_CLAIM_MS = 60_000;
 
 const BUILT_IN_KINDS = ['sla.first_response.warn', 'sla.resolution.warn', 'sla.first_response.breach', 'sla.resolution.breach', 'case.followup', RETENTION_TIMER_KIND];
 
@@ -39,14 +66,18 @@ async function audit(tx: Tx, action: string, conversationId: string, data: Recor
   await tx.insert(auditLog).values({ actorType: 'system', action, subjectType: 'conversation', subjectId: conversationId, data, createdAt: now });
 }
 
-async function handle(deps: TimerDeps, tx: Tx, timer: TimerRow, now: Date): Promise<Outcome> {
+async function handle(deps: TimerDeps, tx: Tx, timer: TimerRow, now: Date, looked?: { value: unknown }): Promise<Outcome> {
   // Not about a conversation: the data-retention run (src/privacy/retention.ts).
   if (timer.kind === RETENTION_TIMER_KIND) {
     if (deps.retentionDays !== undefined) await runRetention(tx, now, deps.retentionDays);
     return { changed: false };
   }
   const handler = deps.handlers?.[timer.kind];
-  if (handler) return handler(tx, timer, now);
+  if (typeof handler === 'function') return handler(tx, timer, now);
+  if (handler) {
+    if (!looked) throw new Error(`timer ${timer.kind} fired without its lookup`);
+    return handler.fire(tx, timer, now, looked.value);
+  }
   const [c] = await tx.select().from(conversations).where(eq(conversations.id, timer.subjectId)).for('update');
   if (!c) return { changed: false };
   const open = c.status === 'waiting' || c.status === 'assigned';
@@ -144,7 +175,7 @@ export async function runDueTimers(deps: TimerDeps & { logger?: Logger }, now: D
       const at = clock();
       const outcome = await fireOne(deps, kinds, at);
       if (outcome === null) break;
-      if (outcome === 'failed') continue;
+      if (outcome === 'failed' || outcome === 'lost') continue;
       run.fired += 1;
       run.byKind[outcome.timer.kind] = (run.byKind[outcome.timer.kind] ?? 0) + 1;
       const changedId = outcome.result.changed ? (outcome.result.conversationId ?? outcome.timer.subjectId) : null;
@@ -165,15 +196,18 @@ export async function runDueTimers(deps: TimerDeps & { logger?: Logger }, now: D
   return run;
 }
 
-/** Claims and fires the next due timer; null when none is due, 'failed' when its handler threw (it was put back). */
+/**
+ * Claims and fires the next due timer; null when none is due, 'failed' when its handler threw (it
+ * was put back), 'lost' when another run took it over while its lookup ran.
+ */
 async function fireOne(
   deps: TimerDeps & { logger?: Logger },
   kinds: string[],
   now: Date,
-): Promise<{ timer: TimerRow; result: Outcome } | null | 'failed'> {
+): Promise<{ timer: TimerRow; result: Outcome } | null | 'failed' | 'lost'> {
   let claimedTimer: TimerRow | undefined;
   try {
-    return await deps.db.transaction(async (tx) => {
+    const claimed = await deps.db.transaction(async (tx) => {
       const [timer] = await tx
         .select()
         .from(timers)
@@ -184,13 +218,31 @@ async function fireOne(
         .for('update', { skipLocked: true });
       if (!timer) return null;
       claimedTimer = timer;
-      const result = await handle(deps, tx, timer, now);
-      await tx
-        .update(timers)
-        .set(result.rescheduleAt ? { dueAt: result.rescheduleAt } : { firedAt: now })
-        .where(eq(timers.id, timer.id));
-      return { timer, result };
+      const handler = deps.handlers?.[timer.kind];
+      if (handler && typeof handler !== 'function') {
+        // Claimed for the lookup, which runs after this commit.
+        const until = new Date(now.getTime() + LOOKUP_CLAIM_MS);
+        await tx.update(timers).set({ dueAt: until }).where(eq(timers.id, timer.id));
+        return { phase: 'lookup' as const, timer, lookup: handler, until };
+      }
+      return { phase: 'fired' as const, timer, result: await fired(deps, tx, timer, now) };
     });
+    if (claimed === null) return null;
+    if (claimed.phase === 'fired') return { timer: claimed.timer, result: claimed.result };
+    const { timer, lookup, until } = claimed;
+    const looked = await lookup.look(timer, now);
+    const result = await deps.db.transaction(async (tx) => {
+      // Still ours: not fired, cancelled or claimed again since (the claim outlived a stalled process).
+      const [still] = await tx
+        .select()
+        .from(timers)
+        .where(and(eq(timers.id, timer.id), isNull(timers.firedAt), isNull(timers.cancelledAt), eq(timers.dueAt, until)))
+        .for('update', { skipLocked: true });
+      if (!still) return null;
+      return fired(deps, tx, still, now, { value: looked });
+    });
+    // Taken over meanwhile: whoever holds it now fires it.
+    return result === null ? 'lost' : { timer, result };
   } catch (err) {
     // Before a timer was claimed: the database is away. Putting it back fails too when it is.
     if (claimedTimer === undefined) throw err;
@@ -202,6 +254,16 @@ async function fireOne(
       .where(and(eq(timers.id, timer.id), isNull(timers.firedAt)));
     return 'failed';
   }
+}
+
+/** Runs a claimed timer's handler in its transaction and records it as fired (or due again later). */
+async function fired(deps: TimerDeps, tx: Tx, timer: TimerRow, now: Date, looked?: { value: unknown }): Promise<Outcome> {
+  const result = await handle(deps, tx, timer, now, looked);
+  await tx
+    .update(timers)
+    .set(result.rescheduleAt ? { dueAt: result.rescheduleAt } : { firedAt: now })
+    .where(eq(timers.id, timer.id));
+  return result;
 }
 
 /** Evaluates due timers every `pollMs` in the background; started with the service. */

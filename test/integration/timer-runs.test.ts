@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { asc, eq, inArray } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FAILED_TIMER_RETRY_MS, type FiredTimer, runDueTimers, type TimerHandler } from '../../src/console/sla.js';
+import { FAILED_TIMER_RETRY_MS, type FiredTimer, LOOKUP_CLAIM_MS, lookupHandler, runDueTimers, type TimerHandler } from '../../src/console/sla.js';
 import { loadHandoffMessages } from '../../src/console/wording.js';
 import type { Database } from '../../src/db/client.js';
 import { timers } from '../../src/db/schema.js';
@@ -96,6 +96,66 @@ describe.each(backends())('timer runs on %s', (backend: BackendName) => {
     // Due again later, it fires then.
     const later = await runDueTimers({ db: database.db, wording, handlers: { [KIND]: async () => ({ changed: false }) } }, new Date(at.getTime() + FAILED_TIMER_RETRY_MS));
     expect(later.fired).toBe(1);
+  });
+  // The refund paid-check asks the payment API. Asked inside the timer's transaction, an API that
+  // answers slowly (or times out) held a database connection and the refund's row lock meanwhile.
+  it('ask another system outside any transaction, with the timer claimed meanwhile', async () => {
+    database = await freshDatabase(backend);
+    const db = database.db;
+    const [subject] = await seedTimers(database, 1);
+    let answer: (paid: boolean) => void = () => {};
+    let asking = false;
+    const fired: boolean[] = [];
+    const handler = lookupHandler(
+      () => {
+        asking = true;
+        return new Promise<boolean>((resolve) => (answer = resolve));
+      },
+      async (_tx, _timer, _now, paid) => {
+        fired.push(paid);
+        return { changed: false };
+      },
+    );
+    const run = runDueTimers({ db, wording, handlers: { [KIND]: handler } }, T0);
+    await expect.poll(() => asking).toBe(true);
+    // While the API has not answered, the timer's row is free (on PGlite any open transaction
+    // would hold every other statement) …
+    const touch = db.update(timers).set({ payload: { touched: true } }).where(eq(timers.subjectId, subject!));
+    const outcome = await Promise.race([touch.then(() => 'updated'), new Promise((resolve) => setTimeout(() => resolve('blocked'), 2000))]);
+    expect(outcome).toBe('updated');
+    // … and claimed: another run at the same moment does not fire it.
+    const other = await runDueTimers({ db, wording, handlers: { [KIND]: handler } }, T0);
+    expect(other.fired).toBe(0);
+    const [claimed] = await db.select().from(timers).where(eq(timers.subjectId, subject!));
+    expect(claimed?.dueAt).toEqual(new Date(T0.getTime() + LOOKUP_CLAIM_MS));
+    answer(true);
+    expect((await run).fired).toBe(1);
+    expect(fired).toEqual([true]);
+    const [after] = await db.select().from(timers).where(eq(timers.subjectId, subject!));
+    expect(after?.firedAt).toEqual(T0);
+  });
+
+  it('leave a timer taken over during its lookup to whoever took it', async () => {
+    database = await freshDatabase(backend);
+    const db = database.db;
+    const [subject] = await seedTimers(database, 1);
+    const fired: string[] = [];
+    const handler = lookupHandler(
+      async () => {
+        // Meanwhile the claim ran out and another run claimed the timer again.
+        await db.update(timers).set({ dueAt: new Date(T0.getTime() + 2 * LOOKUP_CLAIM_MS) }).where(eq(timers.subjectId, subject!));
+        return 'answer';
+      },
+      async (_tx, timer) => {
+        fired.push(timer.subjectId);
+        return { changed: false };
+      },
+    );
+    const run = await runDueTimers({ db, wording, handlers: { [KIND]: handler } }, T0);
+    expect(run.fired).toBe(0);
+    expect(fired).toEqual([]);
+    const [row] = await db.select().from(timers).where(eq(timers.subjectId, subject!));
+    expect(row?.firedAt).toBeNull();
   });
 });
 
