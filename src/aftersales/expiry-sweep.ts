@@ -21,7 +21,7 @@ export interface SweepRun {
   told: number;
 }
 
-/** Runs `fn` in a transaction: the caller's own (a timer) or a new one per batch (the CLI). */
+/** Runs `fn` in a transaction of its own, one per batch (the timer, `sweepNow` and the CLI alike). */
 export type InTx = <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
 
 /**

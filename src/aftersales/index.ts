@@ -84,7 +84,7 @@ export function createAfterSales(deps: { config: Config; db: Db; clock: Clock; h
         }),
       },
     ],
-    timerHandlers: afterSalesTimerHandlers({ ...sweepDeps, notice, refundPollMs: config.REFUND_STATUS_POLL_MINUTES * 60_000 }),
+    timerHandlers: afterSalesTimerHandlers({ ...sweepDeps, db, notice, refundPollMs: config.REFUND_STATUS_POLL_MINUTES * 60_000 }),
     complaintOpened: (tx, complaintId, now) => notifyMerchant(tx, notice, complaintId, now),
     mail,
     wording,

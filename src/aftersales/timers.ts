@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { RefundGateway, RefundPaymentStatus } from '../actions/ports.js';
 import { REFUND_PAID_CHECK } from '../actions/refund-progress.js';
-import type { Tx } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import { auditLog, complaints, conversations, coupons, notifications, refunds, timers } from '../db/schema.js';
 import { formatMoney } from '../i18n/format.js';
 import type { Logger } from '../logger.js';
@@ -24,15 +24,18 @@ export function nextSweepAt(now: Date): Date {
 }
 
 export interface AfterSalesTimerDeps {
+  db: Db;
   gateway: RefundGateway;
   wording: ProgressMessages;
   notice: MerchantNoticeDeps;
   logger: Logger;
   refundPollMs: number;
+  /** Coupons the daily expiry sweep refunds per transaction (default 50). */
+  sweepBatch?: number;
 }
 
 /** Makes sure the daily expiry sweep timer exists (idempotent; run at start). */
-export async function ensureDailySweep(db: Tx | import('../db/client.js').Db, now: Date): Promise<void> {
+export async function ensureDailySweep(db: Tx | Db, now: Date): Promise<void> {
   await db.insert(timers).values({ kind: EXPIRY_SWEEP, subjectId: EXPIRY_SWEEP_SUBJECT, dueAt: nextSweepAt(now), createdAt: now }).onConflictDoNothing();
 }
 
@@ -122,10 +125,17 @@ export function afterSalesTimerHandlers(deps: AfterSalesTimerDeps): Record<strin
         }
       },
     ),
-    [EXPIRY_SWEEP]: async (tx, _timer, now) => {
-      const run = await sweepExpiredCoupons(deps, (fn) => fn(tx), now);
-      deps.logger.info({ refunded: run.refunded, toReview: run.toReview }, 'expiry_sweep.done');
-      return { changed: false, wrote: run.told > 0, rescheduleAt: nextSweepAt(now) };
-    },
+    // The sweep runs outside the timer's transaction, a transaction per batch of coupons: in the
+    // timer's own, a day's expired coupons were all refunded in one transaction, their row locks
+    // (and a connection) held until the last payment request was answered. Batches are claimed with
+    // SKIP LOCKED and refunds are unique per coupon, so a sweep that outlives the timer's claim and
+    // runs beside another refunds nothing twice.
+    [EXPIRY_SWEEP]: lookupHandler(
+      (_timer, now) => sweepExpiredCoupons(deps, (fn) => deps.db.transaction(fn), now, deps.sweepBatch),
+      async (_tx, _timer, now, run) => {
+        deps.logger.info({ refunded: run.refunded, toReview: run.toReview }, 'expiry_sweep.done');
+        return { changed: false, wrote: run.told > 0, rescheduleAt: nextSweepAt(now) };
+      },
+    ),
   };
 }

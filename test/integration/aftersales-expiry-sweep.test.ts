@@ -2,7 +2,11 @@ import { and, eq, inArray, lte } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signCustomerId } from '../../channels/webchat/index.js';
 import { createDbRefundGateway } from '../../src/actions/db-refund-gateway.js';
+import type { RefundGateway } from '../../src/actions/ports.js';
 import { sweepExpiredCoupons } from '../../src/aftersales/expiry-sweep.js';
+import { afterSalesTimerHandlers, ensureDailySweep, EXPIRY_SWEEP, nextSweepAt } from '../../src/aftersales/timers.js';
+import { runDueTimers } from '../../src/console/sla.js';
+import { loadHandoffMessages } from '../../src/console/wording.js';
 import { loadProgressMessages } from '../../src/aftersales/progress.js';
 import { FakeClock } from '../../src/core/ports.js';
 import { coupons, deals, orders, refunds, timers } from '../../src/db/schema.js';
@@ -81,4 +85,53 @@ describe.each(backends())('the expiry sweep on %s', (backend) => {
     expect(texts.filter((t) => t.includes('到期还没使用'))).toHaveLength(mine);
     expect(texts.filter((t) => t.includes('退款已到账'))).toHaveLength(mine);
   }, 180_000);
+});
+
+// The daily sweep fires as a timer. Run inside the timer's transaction, a whole day's expired
+// coupons were refunded in one transaction, each coupon's lock (and a connection) held until the
+// last payment request was answered, and nothing was committed until then. Seeing what another
+// connection sees meanwhile needs PostgreSQL (PGlite has one session, where any statement waits for
+// an open transaction).
+describe.runIf(backends().includes('postgres'))('the daily expiry sweep timer on PostgreSQL', () => {
+  let service: Awaited<ReturnType<typeof testService>>;
+  beforeAll(async () => {
+    service = await testService('postgres', { clock: new FakeClock(new Date('2026-11-22T09:00:00Z')) });
+  });
+  afterAll(async () => {
+    await service?.close();
+  });
+
+  it('commits each batch of refunds before the next batch asks the payment API', async () => {
+    const db = service.database.db;
+    const before = await db.$count(refunds, eq(refunds.policy, 'refund_on_expiry'));
+    const base = createDbRefundGateway();
+    // What the rest of the system sees of the sweep's refunds each time it submits one.
+    const seenCommitted: (number | 'blocked')[] = [];
+    const gateway: RefundGateway = {
+      ...base,
+      async submitRefund(request) {
+        const count = db.$count(refunds, eq(refunds.policy, 'refund_on_expiry')).then((n) => n - before);
+        seenCommitted.push(await Promise.race([count, new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 1000))]));
+        return base.submitRefund(request);
+      },
+    };
+    const handlers = afterSalesTimerHandlers({
+      db,
+      gateway,
+      wording: loadProgressMessages(),
+      notice: { secret: null, publicUrl: 'http://localhost', demoMode: true, responseHours: 24, reminderRatio: 0.8, merchantLocale: 'zh-Hans' },
+      logger: silentLogger,
+      refundPollMs: 60_000,
+      sweepBatch: 1,
+    });
+    await ensureDailySweep(db, new Date('2026-11-22T09:00:00Z'));
+    await db.update(timers).set({ dueAt: LATER }).where(eq(timers.kind, EXPIRY_SWEEP));
+    const run = await runDueTimers({ db, wording: loadHandoffMessages(), handlers }, LATER);
+    expect(run.byKind[EXPIRY_SWEEP]).toBe(1);
+    expect(seenCommitted.length).toBeGreaterThan(1);
+    // One coupon a batch: the n-th request saw the n - 1 refunds before it committed.
+    expect(seenCommitted).toEqual(seenCommitted.map((_, i) => i));
+    const [timer] = await db.select().from(timers).where(eq(timers.kind, EXPIRY_SWEEP));
+    expect(timer?.dueAt).toEqual(nextSweepAt(LATER));
+  });
 });
