@@ -55,8 +55,6 @@ export interface TimerRun {
   fired: number;
   byKind: Record<string, number>;
   conversationIds: string[];
-  /** Whether a consumer message was written (the outbox should be kicked). */
-  wroteMessages: boolean;
 }
 
 type TimerRow = typeof timers.$inferSelect;
@@ -138,8 +136,8 @@ export interface TimerRunOptions {
   limit?: number;
   /**
    * Timers fired at once, each in its own transaction. A burst (a payment batch settling hundreds
-   * of refunds) otherwise waits out one transaction after another, each holding its row locks
-   * through the gateway's answer; PGlite has a single connection, so it gains nothing there.
+   * of refunds) otherwise waits out one transaction and one payment API answer after another;
+   * PGlite has a single connection, so it gains nothing there.
    */
   concurrency?: number;
   /** Called as each timer's transaction commits: the outbox and live views need not wait for the whole run. */
@@ -164,7 +162,7 @@ export const FAILED_TIMER_RETRY_MS = 60_000;
  */
 export async function runDueTimers(deps: TimerDeps & { logger?: Logger }, now: Date | (() => Date), options: TimerRunOptions = {}): Promise<TimerRun> {
   const { limit = 500, concurrency = 1 } = options;
-  const run: TimerRun = { fired: 0, byKind: {}, conversationIds: [], wroteMessages: false };
+  const run: TimerRun = { fired: 0, byKind: {}, conversationIds: [] };
   const kinds = [...BUILT_IN_KINDS, ...Object.keys(deps.handlers ?? {})];
   const clock = typeof now === 'function' ? now : () => now;
   let claimed = 0;
@@ -180,7 +178,6 @@ export async function runDueTimers(deps: TimerDeps & { logger?: Logger }, now: D
       run.byKind[outcome.timer.kind] = (run.byKind[outcome.timer.kind] ?? 0) + 1;
       const changedId = outcome.result.changed ? (outcome.result.conversationId ?? outcome.timer.subjectId) : null;
       if (changedId !== null && !run.conversationIds.includes(changedId)) run.conversationIds.push(changedId);
-      if (outcome.result.wrote) run.wroteMessages = true;
       await options.onFired?.({ kind: outcome.timer.kind, conversationId: changedId, wrote: outcome.result.wrote === true });
     }
   };
