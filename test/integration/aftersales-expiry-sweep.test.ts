@@ -111,7 +111,7 @@ describe.runIf(backends().includes('postgres'))('the daily expiry sweep timer on
       ...base,
       async submitRefund(request) {
         const count = db.$count(refunds, eq(refunds.policy, 'refund_on_expiry')).then((n) => n - before);
-        seenCommitted.push(await Promise.race([count, new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 1000))]));
+        seenCommitted.push(await Promise.race([count, new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 2000))]));
         return base.submitRefund(request);
       },
     };

@@ -63,7 +63,7 @@ describe.each(backends())('the refund paid-check against the payment API on %s',
     const run = service.timers.runOnce(at);
     await expect.poll(() => asked).toBe(true);
     const note = db.update(refunds).set({ expectedBy: new Date(at.getTime() + 86_400_000) }).where(eq(refunds.id, refund.id));
-    const outcome = await Promise.race([note.then(() => 'updated'), new Promise((resolve) => setTimeout(() => resolve('blocked'), 1500))]);
+    const outcome = await Promise.race([note.then(() => 'updated'), new Promise((resolve) => setTimeout(() => resolve('blocked'), 2000))]);
     answer();
     await run;
     expect(outcome).toBe('updated');
