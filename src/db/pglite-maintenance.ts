@@ -16,9 +16,9 @@ export const PGLITE_STATISTICS_TARGET = 10;
  * changed rows exceed 50 + 10 %. A pass with nothing to do is a SET and two small reads.
  *
  * PGlite runs every statement on the service's one thread, so a pass stalls every request while it
- * runs. ANALYZE was most of that: with the default statistics target it samples 30,000 rows, and on
- * a messages table of 25,000–31,000 rows in a flood each `vacuum (analyze)` held the event loop
- * 136–261 ms. Passes analyze with a target of 10 (a 3,000-row sample, PostgreSQL's default before
+ * runs. ANALYZE was most of that: with the default statistics target it samples up to 30,000 rows,
+ * and on a messages table of 8,700–31,000 rows in a flood each `vacuum (analyze)` held the event
+ * loop 136–261 ms. Passes analyze with a target of 10 (a 3,000-row sample, PostgreSQL's default before
  * 8.4): the planner needs row counts and rough distributions to pick kefu's indexes, not fine
  * histograms.
  */
