@@ -76,6 +76,8 @@ const EnvSchema = z.object({
   BOT_MAX_CONCURRENT_TURNS: z.coerce.number().int().positive().max(64).optional(),
   /** Bot turns at once while messages arrive faster than the CPU keeps up (intake comes first then). */
   BOT_TURNS_UNDER_PRESSURE: z.coerce.number().int().positive().max(64).default(2),
+  /** Bot turns inside a transaction at once; below the pool's 10 connections, so intake keeps some when a payment API is slow. */
+  BOT_TURNS_IN_TRANSACTION: z.coerce.number().int().positive().max(64).default(6),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(12),
   /** This many refunds by one customer within REFUND_REVIEW_WINDOW_DAYS send the next refund to an agent. */
   REFUND_REVIEW_COUNT: z.coerce.number().int().positive().default(3),

@@ -33,7 +33,7 @@ export function createPipeline(deps: {
   /** The channel adapters the outbox sends through. */
   adapters: Partial<Record<ChannelKind, ChannelAdapter>>;
   responder: Responder;
-  config: Pick<Config, 'OUTBOX_MAX_ATTEMPTS' | 'OUTBOX_POLL_MS' | 'BOT_MAX_CONCURRENT_TURNS' | 'BOT_TURNS_UNDER_PRESSURE'>;
+  config: Pick<Config, 'OUTBOX_MAX_ATTEMPTS' | 'OUTBOX_POLL_MS' | 'BOT_MAX_CONCURRENT_TURNS' | 'BOT_TURNS_UNDER_PRESSURE' | 'BOT_TURNS_IN_TRANSACTION'>;
   /** Which database: the default number of turns at once depends on it. */
   databaseKind: Database['kind'];
   /** Operators' metrics: a message a channel accepted, with when it was written. */
@@ -70,6 +70,7 @@ export function createPipeline(deps: {
     // there, ahead of intake's statements (quick bench: intake p99 x bare 1.2-2.8 with 8, 13-23 with 24).
     maxConcurrentTurns: deps.config.BOT_MAX_CONCURRENT_TURNS ?? (deps.databaseKind === 'pglite' ? 8 : 24),
     turnsUnderPressure: deps.config.BOT_TURNS_UNDER_PRESSURE,
+    maxTurnsInTransaction: deps.config.BOT_TURNS_IN_TRANSACTION,
     intakeUnderPressure: () => pressure.under,
     onTurnDone: () => pressure.answered(),
     ...(deps.prepareMessage ? { prepareMessage: deps.prepareMessage } : {}),

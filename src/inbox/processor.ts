@@ -49,6 +49,12 @@ export interface ProcessorDeps {
    * acknowledging messages comes first then; the backlog is answered at full speed once it eases.
    */
   turnsUnderPressure?: number;
+  /**
+   * Bot turns inside a transaction at once (BOT_TURNS_IN_TRANSACTION, default 6): each holds a
+   * database connection until it commits, however long the payment or order API it asks takes.
+   * Below the pool's size, intake keeps connections to store and acknowledge messages meanwhile.
+   */
+  maxTurnsInTransaction?: number;
   /** Whether intake is under pressure right now (IntakePressure.under); without it, never. */
   intakeUnderPressure?: () => boolean;
   /** Called after each turn (answered or apologised for). */
@@ -72,6 +78,7 @@ export class Processor {
   private readonly again = new Set<string>();
   private readonly leaseMs: number;
   private readonly turnSlots: Slots;
+  private readonly transactionSlots: Slots;
   /** Leases and finished turns of many conversations go to the database together (group commit). */
   private readonly store: TurnStore;
   /** What `respond` gets in a turn stored without a transaction: reads pass, any write aborts the try. */
@@ -84,6 +91,8 @@ export class Processor {
     const most = Math.max(1, deps.maxConcurrentTurns ?? 24);
     const underPressure = Math.max(1, Math.min(most, deps.turnsUnderPressure ?? 2));
     this.turnSlots = new Slots(() => (deps.intakeUnderPressure?.() ? underPressure : most));
+    const inTransaction = Math.max(1, deps.maxTurnsInTransaction ?? 6);
+    this.transactionSlots = new Slots(() => inTransaction);
   }
 
   /** Processes the conversation's pending messages soon; returns when this instance is done with it. */
@@ -273,49 +282,56 @@ export class Processor {
   ): Promise<number> {
     const { db, responder } = this.deps;
     const conversationId = message.conversationId;
-    return db.transaction(async (tx) => {
-      const [conversation] = await tx.select().from(conversations).where(eq(conversations.id, conversationId)).for('no key update');
-      if (!conversation) throw new Error(`conversation ${conversationId} vanished`);
-      const result: TurnResult = await responder.respond({ tx, conversation, message, now, prepared });
-      for (const write of result.lastWrites ?? []) await write(tx);
-      const direct = this.deps.storedIsDelivered?.(conversation.channel) === true;
-      const replies = replyStatements(tx, conversation, result.replies, now, direct);
-      const patch = result.patch ?? {};
-      // One statement stores the replies, queues them, marks the message processed, stores the new
-      // state and, when no other message of the conversation waits, releases the lease.
-      const processed = tx.$with('processed', { id: messages.id }).as(
-        tx.update(messages).set({ processedAt: now }).where(eq(messages.id, message.id)).returning({ id: messages.id }).getSQL(),
-      );
-      const othersWaiting = sql`exists (select 1 from ${messages} where ${messages.conversationId} = ${conversationId} and ${messages.direction} = 'in' and ${messages.processedAt} is null and ${messages.id} <> ${message.id})`;
-      const [updated] = await tx
-        .with(...replies.ctes, processed)
-        .update(conversations)
-        .set({
-          ...patch,
-          updatedAt: now,
-          ...(replies.ids.length > 0 ? { lastMessageAt: now } : {}),
-          processingUntil: sql`case when ${othersWaiting} then ${conversations.processingUntil} else null end`,
-        })
-        .where(eq(conversations.id, conversationId))
-        .returning({
-          ...conversationColumns,
-          version: sql<string>`${sql.raw(CONVERSATION_VERSION_SQL)}`,
-          ...(this.deps.changeSql ? { announced: this.deps.changeSql(conversation, direct && replies.ids.length > 0) } : {}),
+    // A turn waits here, before its transaction, while the others in transactions hold their
+    // connections (see maxTurnsInTransaction).
+    await this.transactionSlots.acquire();
+    try {
+      return await db.transaction(async (tx) => {
+        const [conversation] = await tx.select().from(conversations).where(eq(conversations.id, conversationId)).for('no key update');
+        if (!conversation) throw new Error(`conversation ${conversationId} vanished`);
+        const result: TurnResult = await responder.respond({ tx, conversation, message, now, prepared });
+        for (const write of result.lastWrites ?? []) await write(tx);
+        const direct = this.deps.storedIsDelivered?.(conversation.channel) === true;
+        const replies = replyStatements(tx, conversation, result.replies, now, direct);
+        const patch = result.patch ?? {};
+        // One statement stores the replies, queues them, marks the message processed, stores the new
+        // state and, when no other message of the conversation waits, releases the lease.
+        const processed = tx.$with('processed', { id: messages.id }).as(
+          tx.update(messages).set({ processedAt: now }).where(eq(messages.id, message.id)).returning({ id: messages.id }).getSQL(),
+        );
+        const othersWaiting = sql`exists (select 1 from ${messages} where ${messages.conversationId} = ${conversationId} and ${messages.direction} = 'in' and ${messages.processedAt} is null and ${messages.id} <> ${message.id})`;
+        const [updated] = await tx
+          .with(...replies.ctes, processed)
+          .update(conversations)
+          .set({
+            ...patch,
+            updatedAt: now,
+            ...(replies.ids.length > 0 ? { lastMessageAt: now } : {}),
+            processingUntil: sql`case when ${othersWaiting} then ${conversations.processingUntil} else null end`,
+          })
+          .where(eq(conversations.id, conversationId))
+          .returning({
+            ...conversationColumns,
+            version: sql<string>`${sql.raw(CONVERSATION_VERSION_SQL)}`,
+            ...(this.deps.changeSql ? { announced: this.deps.changeSql(conversation, direct && replies.ids.length > 0) } : {}),
+          });
+        let after: VersionedConversation | null = null;
+        if (updated) {
+          const { announced: _notify, version, ...row } = updated as typeof updated & { announced?: unknown };
+          after = { conversation: row, version };
+        }
+        done({
+          conversation: after,
+          released: updated?.processingUntil === null,
+          direct,
+          announced: this.deps.changeSql !== undefined,
+          followUps: result.afterCommit ?? [],
         });
-      let after: VersionedConversation | null = null;
-      if (updated) {
-        const { announced: _notify, version, ...row } = updated as typeof updated & { announced?: unknown };
-        after = { conversation: row, version };
-      }
-      done({
-        conversation: after,
-        released: updated?.processingUntil === null,
-        direct,
-        announced: this.deps.changeSql !== undefined,
-        followUps: result.afterCommit ?? [],
+        return replies.ids.length;
       });
-      return replies.ids.length;
-    });
+    } finally {
+      this.transactionSlots.release();
+    }
   }
 
   /**
