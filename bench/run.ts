@@ -6,7 +6,7 @@
 //   npx tsx bench/run.ts [--quick] [--only=baseline,intake,e2e,idle,llm,two,pglite] [--idle=N | --idle-10k]
 import { execSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -17,7 +17,7 @@ import { LiveStream, request } from './client.js';
 import { signCustomerId } from '../channels/webchat/index.js';
 import { CORPUS_PATH } from './corpus.js';
 import { type BenchCustomer, IDENTITY_SECRET, MIX, type MessageRecord, type OpenChat, openChat, playConversation, type Scenario, scenarioSteps, type Step } from './scripts.js';
-import { HEADLINE_KEYS, type Headline, parseFlags, ratio, type Summary, summarize } from './stats.js';
+import { HEADLINE_KEYS, type Headline, parseFlags, parseProcStat, ratio, type Summary, summarize } from './stats.js';
 
 const PHASES = ['baseline', 'intake', 'e2e', 'idle', 'llm', 'two', 'pglite'] as const;
 const flags = parseFlags(process.argv.slice(2), PHASES);
@@ -58,6 +58,8 @@ interface Server {
   child: ChildProcess;
   pid: number;
   base: string;
+  /** PostgreSQL runs in processes of its own; PGlite inside the server's. */
+  database: 'postgres' | 'pglite';
   customers: BenchCustomer[];
   next: number;
   wrapped: number;
@@ -121,7 +123,7 @@ async function startServer(mode: 'bare' | 'full', url: string, env: Record<strin
   const base = `http://127.0.0.1:${port}`;
   let customers: BenchCustomer[] = [];
   if (mode === 'full') customers = ((await request('GET', `${base}/__bench/customers`)).body as { customers: BenchCustomer[] }).customers;
-  return { child, pid, base, customers, next: 0, wrapped: 0 };
+  return { child, pid, base, database: url.startsWith('pglite:') ? 'pglite' : 'postgres', customers, next: 0, wrapped: 0 };
 }
 
 async function stopServer(server: Server | { child: ChildProcess }): Promise<void> {
@@ -163,6 +165,62 @@ function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
+/**
+ * CPU time (user + system, ms) so far of the processes whose /proc entry `pick` accepts: the
+ * kernel's own accounting, steadier than req/s on a shared machine. Processes that exit between two
+ * readings take their time with them, so this is read around phases whose processes stay up.
+ */
+function cpuMs(pick: (pid: number, name: string) => boolean): number {
+  const tick = 1000 / CLOCK_TICKS;
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = parseProcStat(readFileSync(`/proc/${entry}/stat`, 'utf8'));
+      if (stat && pick(Number(entry), stat.name)) total += stat.ticks * tick;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+/** USER_HZ: Linux reports process times in these (100 on every common configuration). */
+const CLOCK_TICKS = Number(process.env.BENCH_CLOCK_TICKS ?? 100);
+/** PostgreSQL's processes can be read here only when it runs on this machine. */
+const LOCAL_POSTGRES = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(new URL(BASE).hostname) && existsSync('/proc/self/stat');
+
+/** CPU per message, µs: the server process (kefu or the bare endpoint, PGlite inside it), PostgreSQL's processes, this load generator. */
+export interface CpuPerMessage {
+  server: number;
+  postgres: number | null;
+  loadGenerator: number;
+}
+
+/** The CPU a message costs the machine's servers: the server process and PostgreSQL's (the load generator left out). */
+function busyCpu(x: CpuPerMessage | null | undefined): number | undefined {
+  return x ? x.server + (x.postgres ?? 0) : undefined;
+}
+
+/** Starts counting CPU for a measurement; the returned function divides by the messages it handled. */
+function cpuMeter(server: Server): (messages: number) => CpuPerMessage | null {
+  if (!existsSync('/proc/self/stat')) return () => null;
+  const readPg = () => (server.database === 'postgres' && LOCAL_POSTGRES ? cpuMs((_, name) => name === 'postgres') : null);
+  const s0 = cpuMs((pid) => pid === server.pid);
+  const p0 = readPg();
+  const c0 = process.cpuUsage();
+  return (messages) => {
+    if (messages <= 0) return null;
+    const p1 = readPg();
+    const c = process.cpuUsage(c0);
+    const per = (ms: number) => round((ms * 1000) / messages);
+    return {
+      server: per(cpuMs((pid) => pid === server.pid) - s0),
+      postgres: p0 === null || p1 === null ? null : per(p1 - p0),
+      loadGenerator: per((c.user + c.system) / 1000),
+    };
+  };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs `n` workers until `seconds` pass; each calls `step` in a loop (closed loop, no think time). */
@@ -185,6 +243,8 @@ interface BareResult {
   rps: number;
   latency: Summary;
   errors: number;
+  /** CPU per stored request while measuring (null without /proc). */
+  cpuPerMessage: CpuPerMessage | null;
 }
 
 async function measureBare(server: Server, connections: number): Promise<BareResult> {
@@ -200,8 +260,9 @@ async function measureBare(server: Server, connections: number): Promise<BareRes
   await closedLoop(connections, S.warmupSeconds, () => one(null, { n: 0 }));
   const latencies: number[] = [];
   const failures = { n: 0 };
+  const cpu = cpuMeter(server);
   const seconds = await closedLoop(connections, S.seconds, () => one(latencies, failures));
-  return { connections, rps: round(latencies.length / seconds), latency: summarize(latencies), errors: failures.n };
+  return { connections, rps: round(latencies.length / seconds), latency: summarize(latencies), errors: failures.n, cpuPerMessage: cpu(latencies.length) };
 }
 
 interface IntakeResult {
@@ -215,6 +276,8 @@ interface IntakeResult {
   e2eRate: number;
   settleSeconds: number;
   statementsPerMessage: number | null;
+  /** CPU per stored message from the first message to the last reply delivered (null without /proc). */
+  cpuPerMessage: CpuPerMessage | null;
 }
 
 /** Messages as fast as the connections allow, each session's in order, not waiting for answers. */
@@ -258,11 +321,13 @@ async function measureIntake(server: Server, connections: number): Promise<Intak
   await request('POST', `${server.base}/__bench/statements/reset`);
   const latencies: number[] = [];
   const failures = { n: 0 };
+  const cpu = cpuMeter(server);
   const started = performance.now();
   const seconds = await closedLoop(connections, S.seconds, (w) => send(sessions, w, latencies, failures));
   const settled = await settle(server, started);
   const after = await counts(server);
   const stored = after.inbound - before.inbound;
+  const cpuPerMessage = cpu(stored);
   const statements = (await request('GET', `${server.base}/__bench/statements`)).body as { total: number; byStatement: Record<string, number> } | null;
   printStatements(statements, stored, `${connections} connections`);
   return {
@@ -274,6 +339,7 @@ async function measureIntake(server: Server, connections: number): Promise<Intak
     e2eRate: round(stored / ((settled - started) / 1000)),
     settleSeconds: round((settled - started) / 1000 - seconds),
     statementsPerMessage: statements && statements.total > 0 && stored > 0 ? round(statements.total / stored) : null,
+    cpuPerMessage,
   };
 }
 
@@ -750,14 +816,28 @@ async function postgresVersion(): Promise<string | null> {
 }
 
 /** Ratios at the headline concurrency: firehose intake (as the issue measured), else conversations. */
-function headlineRatios(r: BackendResult | undefined): { throughputRatio: number | null; p99Ratio: number | null; connections: number | null; source: string | null } {
+function headlineRatios(r: BackendResult | undefined): {
+  throughputRatio: number | null;
+  p99Ratio: number | null;
+  cpuRatio?: number | null;
+  connections: number | null;
+  source: string | null;
+} {
   if (!r) return { throughputRatio: null, p99Ratio: null, connections: null, source: null };
   const available = Object.keys(r.byConnections).map(Number);
   const c = available.includes(HEADLINE_CONNECTIONS) ? HEADLINE_CONNECTIONS : available.sort((x, y) => Math.abs(x - HEADLINE_CONNECTIONS) - Math.abs(y - HEADLINE_CONNECTIONS))[0];
   if (c === undefined) return { throughputRatio: null, p99Ratio: null, connections: null, source: null };
   const row = r.byConnections[String(c)];
   const base = row?.baseline;
-  if (row?.intake) return { throughputRatio: ratio(row.intake.e2eRate, base?.rps), p99Ratio: ratio(row.intake.latency.p99, base?.latency.p99), connections: c, source: 'intake' };
+  if (row?.intake) {
+    return {
+      throughputRatio: ratio(row.intake.e2eRate, base?.rps),
+      p99Ratio: ratio(row.intake.latency.p99, base?.latency.p99),
+      cpuRatio: ratio(busyCpu(row.intake.cpuPerMessage), busyCpu(base?.cpuPerMessage)),
+      connections: c,
+      source: 'intake',
+    };
+  }
   if (row?.conversations) {
     return { throughputRatio: ratio(row.conversations.e2eRate, base?.rps), p99Ratio: ratio(row.conversations.intake.p99, base?.latency.p99), connections: c, source: 'conversations' };
   }
@@ -777,6 +857,16 @@ function backendTables(name: string, r: BackendResult): string {
     lines.push(
       `| ${c} | ${f(b?.rps)} | ${b ? `${b.latency.p50} / ${b.latency.p99}` : '-'} | ${f(i?.rps)} | ${pp(i?.latency)} | ${f(i?.e2eRate)} | ${f(ratio(i?.e2eRate, b?.rps))} | ${f(ratio(i?.latency.p99, b?.latency.p99))} | ${f(i?.statementsPerMessage)} |`,
     );
+  }
+  if (Object.values(r.byConnections).some((row) => row.intake?.cpuPerMessage)) {
+    // The machine's time per message, the steadier figure when req/s swing with the host's load.
+    const cpu = (x: CpuPerMessage | null | undefined) => (x ? `${x.server} / ${x.postgres ?? '-'} / ${x.loadGenerator}` : '-');
+    lines.push(`\n### ${name}: CPU per message, µs (server / PostgreSQL / load generator)\n`);
+    lines.push('| connections | bare endpoint | kefu, intake to reply delivered | kefu ÷ bare (server + PostgreSQL) |');
+    lines.push('|---|---|---|---|');
+    for (const [c, row] of Object.entries(r.byConnections)) {
+      lines.push(`| ${c} | ${cpu(row.baseline?.cpuPerMessage)} | ${cpu(row.intake?.cpuPerMessage)} | ${f(ratio(busyCpu(row.intake?.cpuPerMessage), busyCpu(row.baseline?.cpuPerMessage)))} |`);
+    }
   }
   if (Object.values(r.byConnections).some((row) => row.conversations)) {
     lines.push(`\n### ${name}: conversations (refund, complaint, handoff, greeting; each message after the answer to the last)\n`);
@@ -840,6 +930,8 @@ async function main(): Promise<void> {
     ...headline,
     pgliteThroughputRatio: liteHead.throughputRatio,
     pgliteP99Ratio: liteHead.p99Ratio,
+    cpuPerMessageRatio: pgHead.cpuRatio ?? null,
+    pgliteCpuPerMessageRatio: liteHead.cpuRatio ?? null,
     headlineConnections: pgHead.connections ?? liteHead.connections,
     headlineSource: pgHead.source ?? liteHead.source,
     machine: pgMachine,
@@ -860,6 +952,9 @@ async function main(): Promise<void> {
   out.push(`| intake p99 × bare p99 (PostgreSQL) | ${f(headline.p99Ratio)} | ≤ 3 |`);
   out.push(`| end-to-end throughput × bare INSERT (PGlite) | ${f(liteHead.throughputRatio)} | ≥ 0.5 |`);
   out.push(`| intake p99 × bare p99 (PGlite) | ${f(liteHead.p99Ratio)} | ≤ 3 |`);
+  out.push(
+    `| CPU per message × bare, server + database (PostgreSQL / PGlite) | ${f(pgHead.cpuRatio)} / ${f(liteHead.cpuRatio)} | - (explains the throughput: 0.5× needs about 2 on a machine the load fills) |`,
+  );
   out.push(`| idle live connections: RSS MiB per 1000 (${idle?.connections ?? '-'} open) | ${f(headline.idleRssMiBPer1000)} | < 100 (10,000 in < 1 GiB) |`);
   out.push(`| LLM calls per inbound message (scripted corpus, model answers after ${S.llmDelayMs} ms) | ${f(headline.llmCallsPerInboundMessage)} | ≤ 0.6 |`);
   out.push(

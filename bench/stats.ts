@@ -61,3 +61,18 @@ export function parseFlags(argv: readonly string[], phases: readonly string[]): 
   if (idle !== null && (!Number.isInteger(idle) || idle <= 0)) throw new Error('--idle=N needs a positive whole number');
   return { quick, only, idle, full10k };
 }
+
+/**
+ * A /proc/<pid>/stat line: the command name (in parentheses, and itself free to hold spaces and
+ * parentheses) and the CPU time it used, user + system, in clock ticks (fields 14 and 15).
+ */
+export function parseProcStat(stat: string): { name: string; ticks: number } | null {
+  const open = stat.indexOf('(');
+  const close = stat.lastIndexOf(')');
+  if (open < 0 || close < open) return null;
+  const fields = stat.slice(close + 2).split(' ');
+  const user = Number(fields[11]);
+  const system = Number(fields[12]);
+  if (!Number.isFinite(user) || !Number.isFinite(system)) return null;
+  return { name: stat.slice(open + 1, close), ticks: user + system };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HEADLINE_KEYS, parseFlags, percentile, ratio, summarize } from '../../bench/stats.js';
+import { HEADLINE_KEYS, parseFlags, parseProcStat, percentile, ratio, summarize } from '../../bench/stats.js';
 
 // The benchmark's pure helpers only: nothing here runs a load or asserts a time.
 describe('bench harness helpers', () => {
@@ -29,6 +29,13 @@ describe('bench harness helpers', () => {
     expect(parseFlags([], phases).only).toEqual(new Set(phases));
     expect(() => parseFlags(['--only=speed'], phases)).toThrow(/unknown phase speed/);
     expect(() => parseFlags(['--fast'], phases)).toThrow(/unknown flag/);
+  });
+
+  it("reads a process's name and CPU ticks from /proc/<pid>/stat, parentheses in the name included", () => {
+    const line = (name: string) => `4242 (${name}) S 1 4242 4242 0 -1 4194560 812 0 0 0 1234 56 0 0 20 0 11 0 3456 1096847360 35843 18446744073709551615`;
+    expect(parseProcStat(line('postgres'))).toEqual({ name: 'postgres', ticks: 1290 });
+    expect(parseProcStat(line('node (worker) x'))).toEqual({ name: 'node (worker) x', ticks: 1290 });
+    expect(parseProcStat('garbage')).toBeNull();
   });
 
   it('names the five headline figures the results file carries', () => {
