@@ -836,11 +836,20 @@ function machine() {
   };
 }
 
-async function postgresVersion(): Promise<string | null> {
+/**
+ * The PostgreSQL server's version and the settings that shape its figures. `autovacuum` above all:
+ * a server without it never analyzes or vacuums the bench's tables, so kefu's statements keep the
+ * plans they got while the tables were empty and its hot rows bloat (some machines here run it off).
+ */
+async function postgresServer(): Promise<{ version: string; settings: Record<string, string> } | null> {
   const sql = postgres(BASE, { onnotice: () => {}, max: 1 });
   try {
-    const [row] = await sql<{ v: string }[]>`select current_setting('server_version') as v`;
-    return row?.v ?? null;
+    const rows = await sql<{ name: string; setting: string }[]>`
+      select name, current_setting(name) as setting from pg_settings
+      where name in ('server_version', 'autovacuum', 'synchronous_commit', 'shared_buffers', 'max_connections')`;
+    const settings = Object.fromEntries(rows.map((r) => [r.name, r.setting]));
+    const { server_version: version, ...rest } = settings;
+    return version ? { version, settings: rest } : null;
   } catch {
     return null;
   } finally {
@@ -921,7 +930,8 @@ async function main(): Promise<void> {
   const started = Date.now();
   const results: Record<string, unknown> = {};
   log(`phases ${[...flags.only].join(', ')}; ${S.seconds} s per measurement at ${S.concurrencies.join(', ')} connections${Q ? ' (quick)' : ''}`);
-  const pgMachine = { ...machine(), postgres: await postgresVersion() };
+  const server = await postgresServer();
+  const pgMachine = { ...machine(), postgres: server?.version ?? null, postgresSettings: server?.settings ?? null };
 
   let pg: BackendResult | undefined;
   if (has('baseline') || has('intake') || has('e2e')) {
@@ -978,7 +988,7 @@ async function main(): Promise<void> {
 
   const f = (v: number | null | undefined) => (v === null || v === undefined ? 'not run' : String(v));
   const out: string[] = [];
-  out.push(`## kefu bench — ${pgMachine.date.slice(0, 10)}, ${pgMachine.cpus} CPUs, ${pgMachine.memoryGiB} GiB, Node ${pgMachine.node}, PostgreSQL ${pgMachine.postgres ?? '?'}, commit ${pgMachine.commit ?? '?'}${Q ? ' (quick)' : ''}\n`);
+  out.push(`## kefu bench — ${pgMachine.date.slice(0, 10)}, ${pgMachine.cpus} CPUs, ${pgMachine.memoryGiB} GiB, Node ${pgMachine.node}, PostgreSQL ${pgMachine.postgres ?? '?'}${pgMachine.postgresSettings?.autovacuum === 'off' ? ' (autovacuum off)' : ''}, commit ${pgMachine.commit ?? '?'}${Q ? ' (quick)' : ''}\n`);
   out.push('| figure | value | target |');
   out.push('|---|---|---|');
   out.push(`| end-to-end throughput × bare INSERT (PostgreSQL, ${pgHead.connections ?? '-'} connections) | ${f(headline.throughputRatio)} | ≥ 0.5 |`);
