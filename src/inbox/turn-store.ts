@@ -89,9 +89,9 @@ returning c.*, ${turnVersionSql('c')} as kefu_version,
  *
  * The guard compares versions after joining by id (`offset 0` keeps the comparison out of the
  * join). As a join condition PostgreSQL hashed on it: it scanned the conversations table and
- * digested every row, state and all, for each batch of turns. Its plans are made while the tables
- * are small (a new installation, the first minute after a quiet night) and kept, so that was 7 %
- * of PostgreSQL's CPU in an intake flood.
+ * digested every row, state and all, for each batch of turns. Plans made while the table is small
+ * (a new installation; any time on a server without autovacuum, which never re-plans them) chose
+ * that: 7 % of PostgreSQL's CPU in an intake flood.
  */
 export const WRITE_SQL = `with t as (
   select * from json_to_recordset($1::text::json) as t(
