@@ -5,6 +5,7 @@ import { createActionDeps } from './actions/create-action-deps.js';
 import type { InboundMessageInput } from './core/message.js';
 import { type Clock, systemClock } from './core/ports.js';
 import { openStorage } from './db/storage.js';
+import { warnWithoutAutovacuum } from './db/autovacuum-check.js';
 import { createApp } from './http/app.js';
 import { createServiceMetrics, metricsRoutes } from './http/metrics.js';
 import { configuredAttachmentStore, createAcceptFile } from './attachments/index.js';
@@ -78,6 +79,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       ...{ timers: humans.timers, aftersales },
       async start() {
         maintenance = database.startMaintenance?.(config.PGLITE_MAINTENANCE_MS, logger);
+        // Advice for the operator only: a failed check must not stop the service from starting.
+        await warnWithoutAutovacuum(database, logger).catch((err: unknown) => logger.warn({ err }, 'db.autovacuum_check_failed'));
         await pipeline.start(database.kind === 'pglite');
         humans.timers.start();
         // Data retention runs as a durable timer beside the SLA timers (RETENTION_DAYS).
