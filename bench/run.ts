@@ -166,18 +166,27 @@ function rssMiB(pid: number): number {
 }
 
 /**
- * CPU time (user + system, ms) so far of the processes whose /proc entry `pick` accepts: the
- * kernel's own accounting, steadier than req/s on a shared machine. Processes that exit between two
- * readings take their time with them, so this is read around phases whose processes stay up.
+ * CPU time (user + system, ms) so far of one process, from the kernel's own accounting: steadier
+ * than req/s on a shared machine. 0 when it is gone.
  */
-function cpuMs(pick: (pid: number, name: string) => boolean): number {
-  const tick = 1000 / CLOCK_TICKS;
+function processCpuMs(pid: number | string): number {
+  try {
+    return (parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.ticks ?? 0) * (1000 / CLOCK_TICKS);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The same for all of PostgreSQL's processes together. Processes that exit between two readings
+ * take their time with them, so this is read around phases whose connections stay open.
+ */
+function postgresCpuMs(): number {
   let total = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = parseProcStat(readFileSync(`/proc/${entry}/stat`, 'utf8'));
-      if (stat && pick(Number(entry), stat.name)) total += stat.ticks * tick;
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') total += processCpuMs(entry);
     } catch {
       // gone meanwhile
     }
@@ -212,7 +221,7 @@ async function withMachineBusy<T>(work: () => Promise<T>): Promise<{ result: T; 
 }
 
 /** CPU per message, µs: the server process (kefu or the bare endpoint, PGlite inside it), PostgreSQL's processes, this load generator. */
-export interface CpuPerMessage {
+interface CpuPerMessage {
   server: number;
   postgres: number | null;
   loadGenerator: number;
@@ -226,8 +235,8 @@ function busyCpu(x: CpuPerMessage | null | undefined): number | undefined {
 /** Starts counting CPU for a measurement; the returned function divides by the messages it handled. */
 function cpuMeter(server: Server): (messages: number) => CpuPerMessage | null {
   if (!existsSync('/proc/self/stat')) return () => null;
-  const readPg = () => (server.database === 'postgres' && LOCAL_POSTGRES ? cpuMs((_, name) => name === 'postgres') : null);
-  const s0 = cpuMs((pid) => pid === server.pid);
+  const readPg = () => (server.database === 'postgres' && LOCAL_POSTGRES ? postgresCpuMs() : null);
+  const s0 = processCpuMs(server.pid);
   const p0 = readPg();
   const c0 = process.cpuUsage();
   return (messages) => {
@@ -236,7 +245,7 @@ function cpuMeter(server: Server): (messages: number) => CpuPerMessage | null {
     const c = process.cpuUsage(c0);
     const per = (ms: number) => round((ms * 1000) / messages);
     return {
-      server: per(cpuMs((pid) => pid === server.pid) - s0),
+      server: per(processCpuMs(server.pid) - s0),
       postgres: p0 === null || p1 === null ? null : per(p1 - p0),
       loadGenerator: per((c.user + c.system) / 1000),
     };
@@ -755,8 +764,12 @@ async function measureTwo(): Promise<TwoResult> {
           select count(*)::int as n from outbox o join messages m on m.id = o.message_id
           where m.created_at >= ${since} and o.status <> 'sent'`
       )[0];
+    const waitUntil = performance.now() + 30_000;
     let notSent = await unsent();
-    for (const waitUntil = performance.now() + 30_000; (notSent?.n ?? 0) > 0 && performance.now() < waitUntil; notSent = await unsent()) await sleep(200);
+    while ((notSent?.n ?? 0) > 0 && performance.now() < waitUntil) {
+      await sleep(200);
+      notSent = await unsent();
+    }
     const crossInstance = await crossInstanceEvent(a, b, sql);
     const exactlyOnce = {
       turns: check?.turns ?? 0,
